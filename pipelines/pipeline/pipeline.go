@@ -1,0 +1,152 @@
+// Package pipeline is paved's stage model: a stage is a small value with a
+// name, a skip rule and a run step, and a pipeline is one ordered slice of
+// stages (the golden path's slice is in package golden). Run executes the
+// slice in order and records every outcome in a results.Run.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"dagger.io/dagger"
+
+	"github.com/paved-ci/paved/pipelines/gitmeta"
+	"github.com/paved-ci/paved/pipelines/images"
+	"github.com/paved-ci/paved/pipelines/results"
+)
+
+// Stage is one step of a pipeline.
+type Stage interface {
+	// String is the stage's name as users see it ("build", "scan").
+	String() string
+	// Skip reports whether the stage should not run, and why.
+	Skip(s *State) (skip bool, reason string)
+	// Run does the work, reading inputs from and writing outputs to s.
+	Run(ctx context.Context, s *State) error
+}
+
+// Mandated is implemented by stages that platform policy requires (scan,
+// sign): skipping one is recorded as such and may be forbidden.
+type Mandated interface {
+	Mandated() bool
+}
+
+// State is what stages share: the inputs of the run and the outputs each
+// stage leaves for the next.
+type State struct {
+	Client *dagger.Client
+	Source *dagger.Directory
+	Images *images.Set
+	Git    gitmeta.Info
+
+	// Skip holds stage names the user skipped explicitly.
+	Skip map[string]bool
+	// ForbidSkip holds stage names policy does not let a user skip.
+	ForbidSkip map[string]bool
+
+	// Variants are the built image, one container per platform.
+	Variants []*dagger.Container
+	// Reports are files a stage produced, by kind ("junit", "coverage",
+	// "sarif", ...); the results directory gets each one.
+	Reports map[string]*dagger.File
+
+	Results *results.Run
+
+	// now is replaced in tests.
+	now func() time.Time
+}
+
+// NewState starts a state with an empty results record.
+func NewState(client *dagger.Client, source *dagger.Directory, imgs *images.Set, git gitmeta.Info) *State {
+	s := &State{Client: client, Source: source, Images: imgs, Git: git, Reports: map[string]*dagger.File{}, now: time.Now}
+	s.Results = results.New(s.now())
+	s.Results.Commit = git.Commit
+	s.Results.Version = git.Version()
+	s.Results.Repo = git.RemoteURL
+	return s
+}
+
+// AddReport records a report file under kind.
+func (s *State) AddReport(kind string, f *dagger.File) {
+	if s.Reports == nil {
+		s.Reports = map[string]*dagger.File{}
+	}
+	s.Reports[kind] = f
+}
+
+// ErrSkipForbidden is returned when a user skips a stage policy requires.
+var ErrSkipForbidden = errors.New("skipping this stage is forbidden by platform policy")
+
+// Run executes stages in order. The first failure stops the run; the
+// remaining stages are recorded as skipped with the reason, so a summary
+// never leaves a stage out.
+func Run(ctx context.Context, stages []Stage, s *State) error {
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.Results == nil {
+		s.Results = results.New(s.now())
+	}
+	var failed error
+	for _, st := range stages {
+		name := st.String()
+		rec := results.Stage{Name: name, Mandated: isMandated(st)}
+		if failed != nil {
+			rec.Status, rec.Reason = results.Skipped, "not run: an earlier stage failed"
+			s.Results.Add(rec)
+			continue
+		}
+		if s.Skip[name] {
+			if s.ForbidSkip[name] {
+				failed = fmt.Errorf("stage %s: %w (remove it from the skipped stages)", name, ErrSkipForbidden)
+				rec.Status, rec.Reason = results.Failed, failed.Error()
+				s.Results.Add(rec)
+				continue
+			}
+			rec.Status, rec.Reason = results.Skipped, "skipped by request"
+			s.Results.Add(rec)
+			continue
+		}
+		if skip, why := st.Skip(s); skip {
+			rec.Status, rec.Reason = results.Skipped, why
+			s.Results.Add(rec)
+			continue
+		}
+		start := s.now()
+		err := st.Run(ctx, s)
+		rec.Duration = s.now().Sub(start)
+		if err != nil {
+			failed = fmt.Errorf("stage %s: %w", name, err)
+			rec.Status, rec.Reason = results.Failed, firstLine(err.Error())
+		} else {
+			rec.Status = results.Passed
+		}
+		s.Results.Add(rec)
+	}
+	return failed
+}
+
+// Names lists the stage names in order.
+func Names(stages []Stage) []string {
+	out := make([]string, len(stages))
+	for i, st := range stages {
+		out[i] = st.String()
+	}
+	return out
+}
+
+func isMandated(st Stage) bool {
+	m, ok := st.(Mandated)
+	return ok && m.Mandated()
+}
+
+func firstLine(s string) string {
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}

@@ -1,0 +1,125 @@
+// Package results is paved's CI-neutral record of a run: one results.json
+// plus report files in one directory. Every stage writes into it; the CI
+// adapters (package ci) turn it into GitHub or GitLab native outputs.
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// SchemaVersion is bumped when a reader of an older paved could misread
+// results.json. Readers refuse a newer major with a clear error.
+const SchemaVersion = 1
+
+// FileName is the name of the record inside a results directory.
+const FileName = "results.json"
+
+// Status of a stage.
+type Status string
+
+const (
+	Passed  Status = "passed"
+	Failed  Status = "failed"
+	Skipped Status = "skipped"
+)
+
+// Run is the whole record.
+type Run struct {
+	SchemaVersion int       `json:"schemaVersion"`
+	PavedVersion  string    `json:"pavedVersion,omitempty"`
+	Repo          string    `json:"repo,omitempty"`
+	Commit        string    `json:"commit,omitempty"`
+	Version       string    `json:"version,omitempty"`
+	Started       time.Time `json:"started"`
+	Stages        []Stage   `json:"stages"`
+	Image         *Image    `json:"image,omitempty"`
+	// Findings counts scan findings by severity (CRITICAL, HIGH, ...).
+	Findings map[string]int `json:"findings,omitempty"`
+	// Files maps a report kind (junit, coverage, sarif, sbom,
+	// gitlab-container-scanning, summary, ...) to its path relative to
+	// the results directory.
+	Files map[string]string `json:"files,omitempty"`
+}
+
+// Stage is one stage's outcome.
+type Stage struct {
+	Name     string        `json:"name"`
+	Status   Status        `json:"status"`
+	Duration time.Duration `json:"durationNs"`
+	// Reason says why a stage was skipped or failed, in one line.
+	Reason string `json:"reason,omitempty"`
+	// Mandated stages (scan, sign) are marked so a skip stands out.
+	Mandated bool `json:"mandated,omitempty"`
+}
+
+// Image is what the publish stage wrote.
+type Image struct {
+	Ref       string   `json:"ref"`    // repo@sha256:...
+	Digest    string   `json:"digest"` // sha256:...
+	Tags      []string `json:"tags,omitempty"`
+	Platforms []string `json:"platforms,omitempty"`
+	Ephemeral bool     `json:"ephemeral,omitempty"`
+	Signature string   `json:"signature,omitempty"`
+}
+
+// New starts a record.
+func New(now time.Time) *Run {
+	return &Run{SchemaVersion: SchemaVersion, Started: now.UTC()}
+}
+
+// Add appends a stage outcome.
+func (r *Run) Add(s Stage) { r.Stages = append(r.Stages, s) }
+
+// Passed reports whether no stage failed.
+func (r *Run) Passed() bool {
+	for _, s := range r.Stages {
+		if s.Status == Failed {
+			return false
+		}
+	}
+	return true
+}
+
+// Write stores results.json in dir, creating it.
+func (r *Run) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, FileName), append(b, '\n'), 0o644)
+}
+
+// Read loads results.json from dir.
+func Read(dir string) (*Run, error) {
+	p := filepath.Join(dir, FileName)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("results directory %s has no %s: export it with `dagger call ... results export --path %s` first", dir, FileName, dir)
+		}
+		return nil, err
+	}
+	return Decode(b, p)
+}
+
+// Decode parses a results.json body; name labels errors.
+func Decode(b []byte, name string) (*Run, error) {
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: not a paved results file: %v", name, err)
+	}
+	switch {
+	case r.SchemaVersion == 0:
+		return nil, fmt.Errorf("%s: no schemaVersion: not a paved results file", name)
+	case r.SchemaVersion > SchemaVersion:
+		return nil, fmt.Errorf("%s: schemaVersion %d is newer than this paved understands (%d): upgrade the paved host command", name, r.SchemaVersion, SchemaVersion)
+	}
+	return &r, nil
+}
