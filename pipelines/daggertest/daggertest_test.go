@@ -41,4 +41,3 @@ func TestQueryErrorAnswerReachesTheCaller(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-
