@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -97,10 +98,6 @@ func (c *Conn) Do(req *http.Request) (*http.Response, error) {
 	if err := json.Unmarshal(body, &gql); err != nil {
 		return nil, fmt.Errorf("daggertest: request is not GraphQL JSON: %v", err)
 	}
-	c.mu.Lock()
-	c.queries = append(c.queries, gql.Query)
-	c.mu.Unlock()
-
 	data, err := c.answer(gql.Query)
 	var out []byte
 	if err != nil {
@@ -121,6 +118,15 @@ func (c *Conn) answer(q string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("daggertest: query does not parse: %v", err)
 	}
+	// Record the query with arguments in name order: the SDK writes them
+	// in map order, and assertions must not depend on that.
+	var norm strings.Builder
+	for _, op := range doc.Operations {
+		render(&norm, op.SelectionSet)
+	}
+	c.mu.Lock()
+	c.queries = append(c.queries, norm.String())
+	c.mu.Unlock()
 	out := map[string]any{}
 	for _, op := range doc.Operations {
 		if err := c.fill(out, op.SelectionSet, nil, q); err != nil {
@@ -200,20 +206,50 @@ func (c *Conn) Default(l Leaf) any {
 func describe(fields []*ast.Field) string {
 	var parts []string
 	for _, f := range fields {
-		s := f.Name
-		if len(f.Arguments) > 0 {
-			var as []string
-			for _, a := range f.Arguments {
-				as = append(as, a.Name+":"+a.Value.String())
-			}
-			s += "(" + strings.Join(as, ",") + ")"
-		}
-		parts = append(parts, s)
+		parts = append(parts, f.Name+args(f))
 	}
 	return strings.Join(parts, ".")
 }
 
-// Queries returns every query recorded so far.
+// args renders a field's arguments sorted by name: (a:1, b:"x").
+func args(f *ast.Field) string {
+	if len(f.Arguments) == 0 {
+		return ""
+	}
+	as := make([]string, 0, len(f.Arguments))
+	for _, a := range f.Arguments {
+		as = append(as, a.Name+":"+a.Value.String())
+	}
+	sort.Strings(as)
+	return "(" + strings.Join(as, ", ") + ")"
+}
+
+// render writes a selection set in the SDK's compact form with sorted
+// arguments: container(platform:"x"){from(address:"y"){id}}.
+func render(b *strings.Builder, set ast.SelectionSet) {
+	for i, sel := range set {
+		f, ok := sel.(*ast.Field)
+		if !ok {
+			continue
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if f.Alias != "" && f.Alias != f.Name {
+			b.WriteString(f.Alias + ":")
+		}
+		b.WriteString(f.Name + args(f))
+		if len(f.SelectionSet) > 0 {
+			b.WriteByte('{')
+			render(b, f.SelectionSet)
+			b.WriteByte('}')
+		}
+	}
+}
+
+// Queries returns every query recorded so far, normalised: the selection
+// only (no "query Query" prefix), arguments sorted by name and separated
+// by ", ".
 func (c *Conn) Queries() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -238,7 +274,14 @@ func (c *Conn) AssertQueried(t testing.TB, fragments ...string) string {
 	if m := c.Matching(fragments...); len(m) > 0 {
 		return m[0]
 	}
-	t.Errorf("no query contains all of %q; queries sent:\n%s", fragments, strings.Join(c.Queries(), "\n---\n"))
+	var short []string
+	for _, q := range c.Queries() {
+		if len(q) > 600 {
+			q = q[:300] + " ... " + q[len(q)-300:]
+		}
+		short = append(short, q)
+	}
+	t.Errorf("no query contains all of %q; queries sent (long ones cut):\n%s", fragments, strings.Join(short, "\n---\n"))
 	return ""
 }
 

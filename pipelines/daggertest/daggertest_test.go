@@ -26,7 +26,7 @@ func TestQueryRecordingAnswersLeavesAndRecordsArguments(t *testing.T) {
 		t.Errorf("stdout = %q", out)
 	}
 	q := conn.AssertQueried(t, `platform:"linux/arm64"`, `from(address:"golang:1.26")`, `withExec(args:["go","version"])`, "stdout")
-	if !strings.Contains(q, `cacheVolume(key:\"go-mod\")`) && !strings.Contains(q, `cacheVolume(key:"go-mod")`) {
+	if !strings.Contains(q, `withMountedCache(cache:"id1:cacheVolume(key:\"go-mod\")", path:"/go/pkg/mod")`) {
 		t.Errorf("cache volume origin not visible in the query: %s", q)
 	}
 	if len(conn.Matching("nosuchfragment")) != 0 {
