@@ -19,9 +19,9 @@ type event struct {
 	// build-output events are keyed by ImportPath).
 	ImportPath  string
 	FailedBuild string
-	Test    string
-	Elapsed float64
-	Output  string
+	Test        string
+	Elapsed     float64
+	Output      string
 }
 
 // Case is one test's outcome.
