@@ -226,3 +226,29 @@ func fileLabel(n string) string {
 	}
 	return n
 }
+
+// ParseOverrides reads "name=reference" pairs as module arguments give them
+// (--image go=mirror.example.com/golang:1.26).
+func ParseOverrides(pairs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("image override %q: want name=reference, e.g. go=mirror.example.com/golang:1.26 (names: %s)", p, strings.Join(Names(), ", "))
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, nil
+}
+
+// FromArgs builds a Set from module arguments: "name=reference" overrides,
+// a mirror prefix and the content of an images file (may be empty). With
+// no images file given, PAVED_IMAGES is not consulted: inside a module the
+// caller's environment is not visible, so the file is passed explicitly.
+func FromArgs(overrides []string, mirror, file string) (*Set, error) {
+	ov, err := ParseOverrides(overrides)
+	if err != nil {
+		return nil, err
+	}
+	return New(Options{File: []byte(file), FileName: "images-file", Mirror: mirror, Override: ov})
+}

@@ -95,3 +95,13 @@ func TestFromEnvReadsImagesFile(t *testing.T) {
 		t.Errorf("missing file: err=%v", err)
 	}
 }
+
+func TestParseOverrides(t *testing.T) {
+	m, err := ParseOverrides([]string{"go=a.example.com/golang:1", " trivy = b/trivy:2 "})
+	if err != nil || m["go"] != "a.example.com/golang:1" || m["trivy"] != "b/trivy:2" {
+		t.Fatalf("%v %v", m, err)
+	}
+	if _, err := ParseOverrides([]string{"golang:1.26"}); err == nil || !strings.Contains(err.Error(), "want name=reference") {
+		t.Errorf("err %v", err)
+	}
+}

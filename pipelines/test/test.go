@@ -79,7 +79,7 @@ func Args(opts Options) ([]string, error) {
 	}
 	for _, p := range pkgs {
 		if strings.HasPrefix(p, "-") {
-			return nil, fmt.Errorf("package %q looks like a flag; list packages such as ./... or ./internal/...", p)
+			return nil, fmt.Errorf("package %q looks like a flag; list packages such as ./... or ./internal/x", p)
 		}
 	}
 	return append(args, pkgs...), nil
@@ -122,7 +122,7 @@ func Go(ctx context.Context, client *dagger.Client, src *dagger.Directory, opts 
 	rep, err := ParseJSON([]byte(raw))
 	if err != nil {
 		stderr, _ := ran.Stderr(ctx)
-		return nil, fmt.Errorf("%w\n%s", err, firstLines(stderr, 10))
+		return nil, fmt.Errorf("%w (go test stderr: %s)", err, firstLines(stderr, 10))
 	}
 	if code != 0 && len(rep.Failing()) == 0 {
 		// go test failed before any package ran (bad flag, no go.mod)
@@ -163,5 +163,5 @@ func (r *Result) Check() error {
 		more = fmt.Sprintf("\n  … and %d more (see junit.xml)", len(failing)-max)
 		failing = failing[:max]
 	}
-	return fmt.Errorf("%d failing: \n  %s%s", len(r.Report.Failing()), strings.Join(failing, "\n  "), more)
+	return fmt.Errorf("%d failing:\n  %s%s", len(r.Report.Failing()), strings.Join(failing, "\n  "), more)
 }
