@@ -104,11 +104,14 @@ var platforms = []v1.Platform{
 }
 
 // randomIndex is a 3-platform OCI index of random images (2 layers each).
-func randomIndex(t testing.TB) v1.ImageIndex {
+func randomIndex(t testing.TB) v1.ImageIndex { return sizedIndex(t, 2048) }
+
+// sizedIndex is randomIndex with layers of layerSize bytes.
+func sizedIndex(t testing.TB, layerSize int64) v1.ImageIndex {
 	t.Helper()
 	var adds []mutate.IndexAddendum
 	for _, p := range platforms {
-		img, err := random.Image(2048, 2)
+		img, err := random.Image(layerSize, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
