@@ -12,7 +12,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/paved-ci/paved/pipelines/daggertest"
+	"github.com/paved-ci/paved/pipelines/gitmeta"
 	"github.com/paved-ci/paved/pipelines/images"
+	"github.com/paved-ci/paved/pipelines/pipeline"
+	"github.com/paved-ci/paved/pipelines/tags"
 )
 
 // These tests check the GraphQL queries the glue sends (through the
@@ -266,5 +269,69 @@ func TestPushTagChoice(t *testing.T) {
 	}
 	if got, err := pushTag(tagList("a!", "b!"), all, true); err != nil || got != "a" {
 		t.Errorf("allow overwrite: %q %v", got, err)
+	}
+}
+
+func TestQueryStageDefaultPublishesToTheEmbeddedRegistryWithMirroredLabels(t *testing.T) {
+	emb, c := newRegistry(t) // stands in for the started registry service
+	src := pushIndex(t, emb, "paved/hello", randomIndex(t))
+	digest := src[strings.Index(src, "@")+1:]
+	commit := "0123456789abcdef0123456789abcdef01234567"
+	labels := func(l daggertest.Leaf) (any, bool) {
+		if l.Name() != "label" {
+			return nil, false
+		}
+		switch strings.Trim(l.Arg(-1, "name"), `"`) {
+		case "org.opencontainers.image.revision":
+			return commit, true
+		case "org.opencontainers.image.version":
+			return "1.0.0", true
+		}
+		return "", true
+	}
+	client, conn := daggertest.New(t, labels,
+		daggertest.On("start", "svc1"),
+		daggertest.On("endpoint", emb),
+		daggertest.On("publish", "localhost:5000/paved/hello:1.0.0@"+digest))
+	st := pipeline.NewState(client, client.Directory(), images.MustDefault(), gitmeta.Info{Commit: commit, ExactTags: []string{"v1.0.0"}, Tags: []string{"v1.0.0"}})
+	st.Variants = variants(client)
+	c.reset()
+	if err := pipeline.Run(t.Context(), []pipeline.Stage{Stage{Name: "hello", Tags: tags.Options{Extra: []string{"demo"}}}}, st); err != nil {
+		t.Fatal(err)
+	}
+	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/hello:1.0.0", platformVariants:[`, `registryService:"id`)
+	conn.AssertQueried(t, `label(name:"org.opencontainers.image.revision")`)
+	img := st.Results.Image
+	if img == nil || !img.Ephemeral || img.Digest == digest || img.Ref != "localhost:5000/paved/hello@"+img.Digest {
+		t.Fatalf("results image %+v (pushed %s)", img, digest)
+	}
+	want := []string{"1.0.0", "sha-0123456", "1.0", "1", "latest", "demo"}
+	if len(img.Tags) != len(want) {
+		t.Errorf("tags %v", img.Tags)
+	}
+	for _, tag := range want {
+		if got := digestOf(t, emb, "paved/hello", tag); got != img.Digest {
+			t.Errorf("%s at %q, want %s", tag, got, img.Digest)
+		}
+	}
+	r, _ := name.NewTag(emb + "/paved/hello:latest")
+	d, err := remote.Get(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := d.ImageIndex()
+	im, _ := m.IndexManifest()
+	if im.Annotations["org.opencontainers.image.revision"] != commit || im.Annotations["org.opencontainers.image.version"] != "1.0.0" || len(im.Annotations) != 2 {
+		t.Errorf("index annotations %v", im.Annotations)
+	}
+	if n := uploads(c); n != 0 {
+		t.Errorf("%d blob uploads in the embedded registry from the module", n)
+	}
+}
+
+func TestStageSkipsWithoutVariants(t *testing.T) {
+	skip, why := Stage{}.Skip(&pipeline.State{})
+	if !skip || why == "" {
+		t.Errorf("skip %v %q", skip, why)
 	}
 }

@@ -60,8 +60,6 @@ func (r *repo) commit() {
 	r.git("commit", "-q", "-m", "c")
 }
 
-func (r *repo) short() string { return r.git("rev-parse", "--short=7", "HEAD") }
-
 type tg struct {
 	name      string
 	immutable bool
