@@ -68,8 +68,10 @@ type Ref struct {
 	DefaultBranch string // known on GitLab only
 	// Tag is the git tag being released ("v1.2.3"), "" when none.
 	Tag string
-	// PullRequest is the PR/MR number, "" when not a PR build.
+	// PullRequest is the PR/MR number, "" when not a PR build; HeadRef is
+	// its source branch when the CI says (shown in reasons only).
 	PullRequest string
+	HeadRef     string
 	// AllTags are all v-tags of the repository (Tag included).
 	AllTags []string
 	Dirty   bool
@@ -132,6 +134,7 @@ func fromGitHub(r *Ref, env map[string]string) error {
 			return fmt.Errorf("GITHUB_REF=%q: %v (want refs/pull/<number>/merge)", ref, err)
 		}
 		r.PullRequest = n
+		r.HeadRef = env["GITHUB_HEAD_REF"]
 		r.Tag = ""
 	case event == "pull_request" || event == "pull_request_target":
 		// pull_request_target runs on the base branch: no PR number in
@@ -167,6 +170,7 @@ func fromGitLab(r *Ref, env map[string]string) error {
 			return fmt.Errorf("CI_MERGE_REQUEST_IID=%q is not a number", n)
 		}
 		r.PullRequest = n
+		r.HeadRef = env["CI_COMMIT_REF_NAME"]
 		r.Tag = ""
 	case env["CI_COMMIT_TAG"] != "":
 		r.Tag = env["CI_COMMIT_TAG"]
@@ -242,7 +246,11 @@ func Compute(r Ref, o Options) (Plan, error) {
 	}
 	switch {
 	case r.PullRequest != "":
-		if err := add("pr-"+r.PullRequest, false, "pull/merge request !"+r.PullRequest); err != nil {
+		why := "pull/merge request " + r.PullRequest
+		if r.HeadRef != "" {
+			why += " from " + r.HeadRef
+		}
+		if err := add("pr-"+r.PullRequest, false, why); err != nil {
 			return Plan{}, err
 		}
 	case r.Branch != "":
@@ -437,4 +445,22 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// EnvKeys are the CI variables Resolve reads.
+var EnvKeys = []string{
+	"GITHUB_ACTIONS", "GITHUB_REF", "GITHUB_REF_NAME", "GITHUB_REF_TYPE", "GITHUB_HEAD_REF", "GITHUB_EVENT_NAME",
+	"GITLAB_CI", "CI_COMMIT_TAG", "CI_COMMIT_BRANCH", "CI_COMMIT_REF_NAME", "CI_MERGE_REQUEST_IID", "CI_DEFAULT_BRANCH",
+}
+
+// CIEnv picks EnvKeys through getenv (os.Getenv on a host), leaving out
+// unset ones, so only these variables travel into a module call.
+func CIEnv(getenv func(string) string) map[string]string {
+	out := map[string]string{}
+	for _, k := range EnvKeys {
+		if v := getenv(k); v != "" {
+			out[k] = v
+		}
+	}
+	return out
 }

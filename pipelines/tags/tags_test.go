@@ -366,6 +366,9 @@ func TestComputeOnRealRepos(t *testing.T) {
 			if p.Ref.Provider != prov {
 				t.Errorf("provider %q, want %q", p.Ref.Provider, prov)
 			}
+			if p.Ref.PullRequest != "" && !strings.Contains(p.Tags[0].Reason, "from feature/") {
+				t.Errorf("PR reason %q lacks the source branch", p.Tags[0].Reason)
+			}
 			md := p.Markdown()
 			for _, g := range p.Tags {
 				if !strings.Contains(md, "`"+g.Name+"` | "+g.Kind()) {
@@ -459,5 +462,13 @@ func TestEmptyBranchAfterSanitizeIsANote(t *testing.T) {
 	}
 	if len(p.Tags) != 1 || p.Tags[0].Name != "sha-0123456" || len(p.Notes) != 1 {
 		t.Errorf("tags %v notes %v", p.Names(), p.Notes)
+	}
+}
+
+func TestCIEnvPicksOnlyKnownSetKeys(t *testing.T) {
+	env := map[string]string{"GITHUB_REF": "refs/pull/3/merge", "GITHUB_TOKEN": "secret", "CI_COMMIT_TAG": ""}
+	got := CIEnv(func(k string) string { return env[k] })
+	if !reflect.DeepEqual(got, map[string]string{"GITHUB_REF": "refs/pull/3/merge"}) {
+		t.Errorf("%v", got)
 	}
 }
