@@ -439,7 +439,7 @@ func (p *Publisher) explain(host, what string, err error) error {
 		}
 		return fmt.Errorf("%s: %s", what, msg)
 	case errors.As(err, &te) && isRetried(te.StatusCode):
-		msg = fmt.Sprintf("registry %s kept failing with HTTP %d after %d attempts; try again later or check the registry's status: %v", host, te.StatusCode, p.Retry.withDefaults().Attempts, err)
+		msg = fmt.Sprintf("registry %s kept failing with HTTP %d (each request tried %d times with backoff); try again later or check the registry's status: %v", host, te.StatusCode, p.Retry.withDefaults().Attempts, err)
 	default:
 		var ne net.Error
 		var oe *net.OpError

@@ -348,7 +348,7 @@ func TestAlwaysFailingRegistry(t *testing.T) {
 	if err == nil {
 		t.Fatal("publish to a failing registry succeeded")
 	}
-	for _, s := range []string{"registry " + b, "HTTP 503", "after 3 attempts"} {
+	for _, s := range []string{"registry " + b, "HTTP 503", "each request tried 3 times"} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("error lacks %q: %v", s, err)
 		}
