@@ -6,6 +6,7 @@ require (
 	dagger.io/dagger v0.21.9
 	github.com/google/go-containerregistry v0.22.1
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
+	github.com/sethvargo/go-githubactions v1.3.0
 )
 
 require (
