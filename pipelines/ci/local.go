@@ -1,6 +1,7 @@
 package ci
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -21,7 +22,19 @@ var hints = map[string]string{
 
 // Terminal writes the local summary: readable in five seconds, plain text
 // (no colour codes, so it reads the same in a CI log and a pipe).
-func Terminal(w io.Writer, b *Bundle) error {
+func Terminal(out io.Writer, b *Bundle) error {
+	var buf bytes.Buffer
+	writeTerminal(&buf, b)
+	// tabwriter pads every cell but the last; drop the trailing blanks.
+	lines := strings.Split(buf.String(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	_, err := io.WriteString(out, strings.Join(lines, "\n"))
+	return err
+}
+
+func writeTerminal(w *bytes.Buffer, b *Bundle) {
 	r := b.Run
 	counts := map[results.Status]int{}
 	for _, s := range r.Stages {
@@ -60,9 +73,7 @@ func Terminal(w io.Writer, b *Bundle) error {
 		}
 		fmt.Fprintf(tw, "  %s\t%s %s\t%s\t%s\n", oneLine(s.Name), statusMark(s.Status), statusWord(s.Status), Duration(s.Duration), note)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	tw.Flush()
 	fmt.Fprintln(w)
 
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -88,9 +99,7 @@ func Terminal(w io.Writer, b *Bundle) error {
 		}
 		fmt.Fprintf(tw, "  Findings\t%s\n", strings.Join(parts, " · "))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	tw.Flush()
 
 	next := nextSteps(b)
 	if len(next) > 0 {
@@ -100,7 +109,6 @@ func Terminal(w io.Writer, b *Bundle) error {
 			fmt.Fprintf(w, "  - %s\n", n)
 		}
 	}
-	return nil
 }
 
 // nextSteps says what to do about each failed stage, the failing tests,
