@@ -128,7 +128,7 @@ func TestGitHubWorkflowsMatchSchema(t *testing.T) {
 			t.Fatalf("%s: %d documents", f, len(docs))
 		}
 		if err := schematest.ValidateValue("github-workflow.json", docs[0]); err != nil {
-			t.Errorf("%s: %v", f, err)
+			t.Errorf("%s: %#v", f, err)
 		}
 	}
 }
@@ -392,7 +392,7 @@ func TestGitLabComponent(t *testing.T) {
 	}
 	for i, d := range docs {
 		if err := schematest.ValidateValue("gitlab-ci.json", d); err != nil {
-			t.Errorf("document %d: %v", i, err)
+			t.Errorf("document %d: %#v", i, err)
 		}
 	}
 	// Every interpolated input is declared, and every declared one used.
@@ -467,7 +467,7 @@ func TestOwnCIRunsTheSameChecks(t *testing.T) {
 		t.Fatalf("%d documents", len(docs))
 	}
 	if err := schematest.ValidateValue("gitlab-ci.json", docs[0]); err != nil {
-		t.Errorf(".gitlab-ci.yml: %v", err)
+		t.Errorf(".gitlab-ci.yml: %#v", err)
 	}
 	// Anchors resolved: the engine jobs got the dind variables.
 	eng := m(m(docs[0])["engine-tests"])
