@@ -166,3 +166,18 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// The sample reports stand for what the scan stage writes; keep them valid
+// against the public schemas so the pass-through tests mean something.
+func TestSampleReportsMatchSchemas(t *testing.T) {
+	for file, schema := range map[string]string{
+		"scan.sarif":                        "sarif-2.1.0.json",
+		"sbom.cdx.json":                     "cyclonedx/bom-1.6.schema.json",
+		"gl-container-scanning-report.json": "gitlab-container-scanning-report-format.json",
+	} {
+		b := must(os.ReadFile(filepath.Join("testdata/results", file)))
+		if err := schematest.Validate(schema, b); err != nil {
+			t.Errorf("%s: %#v", file, err)
+		}
+	}
+}
