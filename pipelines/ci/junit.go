@@ -121,7 +121,7 @@ func parseJUnit(r io.Reader, name string) (*JUnit, error) {
 					// the located line says more.
 					if m := strings.TrimSpace(inResult.Message); m == "" || strings.EqualFold(m, "failed") {
 						if loc != nil {
-							inResult.Message = firstLine(inResult.Detail[loc[2]:])
+							inResult.Message = firstLine(inResult.Detail[loc[1]:])
 						} else if m == "" {
 							inResult.Message = firstLine(inResult.Detail)
 						}

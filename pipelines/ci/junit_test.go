@@ -33,7 +33,7 @@ more</failure></testcase></testsuite>
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(j.Failures) != 1 || j.Failures[0].Suite != "inner" || j.Failures[0].File != "x_test.go" || j.Failures[0].Line != 5 || j.Failures[0].Message != "x_test.go:5: boom" || j.Tests != 2 {
+	if len(j.Failures) != 1 || j.Failures[0].Suite != "inner" || j.Failures[0].File != "x_test.go" || j.Failures[0].Line != 5 || j.Failures[0].Message != "boom" || j.Tests != 2 {
 		t.Errorf("%+v", j)
 	}
 }

@@ -60,7 +60,7 @@ func TestTerminalFailedSaysWhatToDo(t *testing.T) {
 		"  Image     none published",
 		"Next:",
 		"  - test failed: 2 of 3 tests failed → run the failing tests locally",
-		"  - failing test example.com/hello/internal/greet.TestBye (greet_test.go:14): greet_test.go:14: Bye(\"x\") = \"bye x\", want \"Bye x\"",
+		"  - failing test example.com/hello/internal/greet.TestBye (greet_test.go:14): Bye(\"x\") = \"bye x\", want \"Bye x\"",
 		"  - failing test example.com/hello/internal/greet.TestPanics: panic: boom",
 	} {
 		if !strings.Contains(out, want) {
