@@ -19,7 +19,7 @@ func TestDepsAreLight(t *testing.T) {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	allowed := map[string]bool{
-		"github.com/paved-ci/paved/ci/cmd/paved-ci":  true,
+		"github.com/paved-ci/paved/ci/cmd/paved-ci":   true,
 		"github.com/paved-ci/paved/pipelines/ci":      true,
 		"github.com/paved-ci/paved/pipelines/results": true,
 		"github.com/sethvargo/go-githubactions":       true,
