@@ -155,7 +155,7 @@ func annotate(a *githubactions.Action, b *Bundle, src *Source, stderr io.Writer)
 			}
 			fields := map[string]string{"title": "test failed: " + f.Title()}
 			if p := src.Locate(f.File, f.Class); p != "" {
-				fields["file"] = p
+				fields["file"] = src.RepoPath(p)
 				if f.Line > 0 {
 					fields["line"] = fmt.Sprint(f.Line)
 				}
@@ -189,7 +189,7 @@ func annotate(a *githubactions.Action, b *Bundle, src *Source, stderr io.Writer)
 			fmt.Fprintln(stderr, "paved: more source findings not annotated (annotation cap reached)")
 			break
 		}
-		fields := map[string]string{"file": path, "title": strings.TrimSpace("finding " + f.Rule)}
+		fields := map[string]string{"file": src.RepoPath(path), "title": strings.TrimSpace("finding " + f.Rule)}
 		if f.Line > 0 {
 			fields["line"] = fmt.Sprint(f.Line)
 		}

@@ -195,6 +195,25 @@ func (s *Source) root() string {
 	return s.Root
 }
 
+// RepoPath turns a path relative to the root into one relative to the
+// working directory, which is the repository root in a CI step: GitHub
+// annotations name files from there, and --source may be a subdirectory.
+func (s *Source) RepoPath(rel string) string {
+	abs, err := filepath.Abs(filepath.Join(s.root(), filepath.FromSlash(rel)))
+	if err != nil {
+		return rel
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return rel
+	}
+	r, err := filepath.Rel(wd, abs)
+	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return rel
+	}
+	return filepath.ToSlash(r)
+}
+
 // exists reports whether rel names a regular file under the root.
 func (s *Source) exists(rel string) bool {
 	fi, err := os.Stat(filepath.Join(s.root(), filepath.FromSlash(rel)))

@@ -103,3 +103,24 @@ func BenchmarkMarkdown(b *testing.B) {
 		_ = Markdown(bundle)
 	}
 }
+
+// With --source pointing at a subdirectory, annotations still name files
+// from the repository root (the working directory of a CI step).
+func TestRepoPathFromSubdirectory(t *testing.T) {
+	repo := t.TempDir()
+	writeFile(t, filepath.Join(repo, "services/api/go.mod"), "module example.com/api\n")
+	writeFile(t, filepath.Join(repo, "services/api/h/h_test.go"), "package h\n")
+	t.Chdir(repo)
+	src := &Source{Root: "services/api"}
+	p := src.Locate("h_test.go", "example.com/api/h")
+	if p != "h/h_test.go" {
+		t.Fatalf("Locate = %q", p)
+	}
+	if got := src.RepoPath(p); got != "services/api/h/h_test.go" {
+		t.Errorf("RepoPath = %q", got)
+	}
+	outside := &Source{Root: t.TempDir()}
+	if got := outside.RepoPath("x.go"); got != "x.go" {
+		t.Errorf("root outside the working directory: %q", got)
+	}
+}
