@@ -410,6 +410,13 @@ func TestGitLabComponent(t *testing.T) {
 	if job == nil {
 		t.Fatal("no paved-ship job")
 	}
+	// Job variables must be strings; a boolean input interpolated as the
+	// whole value would keep its type.
+	for name, in := range m(m(m(docs[0])["spec"])["inputs"]) {
+		if typ, ok := m(in)["type"]; ok && typ != "string" {
+			t.Errorf("input %s has type %v: it feeds a job variable, so it must be a string", name, typ)
+		}
+	}
 	if aud := m(m(job["id_tokens"])["SIGSTORE_ID_TOKEN"])["aud"]; aud != "sigstore" {
 		t.Errorf("id_tokens.SIGSTORE_ID_TOKEN.aud = %v", aud)
 	}
