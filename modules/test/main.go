@@ -148,7 +148,6 @@ func (m *Test) Lint(
 	return gotest.Lint(ctx, lib, src, gotest.LintOptions{Dir: dir, Timeout: timeout, Images: imgs})
 }
 
-
 func loadFile[I ~string, T interface {
 	ID(context.Context) (I, error)
 }](ctx context.Context, f T) (*dagger.File, error) {
