@@ -122,6 +122,7 @@ func TestGitHubWorkflowsPassActionlint(t *testing.T) {
 }
 
 func TestGitHubWorkflowsMatchSchema(t *testing.T) {
+	schematest.Need(t)
 	for _, f := range append(append([]string{}, githubTemplates...), githubWorkflows...) {
 		docs := yamlDocs(t, f)
 		if len(docs) != 1 {
@@ -383,6 +384,7 @@ func TestDaggerCallArguments(t *testing.T) {
 }
 
 func TestGitLabComponent(t *testing.T) {
+	schematest.Need(t)
 	docs := yamlDocs(t, gitlabComponent)
 	if len(docs) != 2 {
 		t.Fatalf("component has %d YAML documents, want the spec header and the jobs", len(docs))
@@ -458,6 +460,7 @@ func TestGitLabComponent(t *testing.T) {
 }
 
 func TestOwnCIRunsTheSameChecks(t *testing.T) {
+	schematest.Need(t)
 	for _, f := range []string{githubWorkflows[0], gitlabCI} {
 		s := string(read(t, f))
 		for _, want := range []string{
