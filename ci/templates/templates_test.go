@@ -464,7 +464,7 @@ func TestOwnCIRunsTheSameChecks(t *testing.T) {
 	for _, f := range []string{githubWorkflows[0], gitlabCI} {
 		s := string(read(t, f))
 		for _, want := range []string{
-			"bash .ci/run", "dagger run go test ./...", "dagger call check --source=./examples/hello-go",
+			"bash .ci/run", "dagger run go test ./...", "dagger call check --source=. --dir=examples/hello-go --main=./cmd/hello",
 			"go vet ./...", "gofmt -l .", "staticcheck",
 		} {
 			if !strings.Contains(s, want) {
