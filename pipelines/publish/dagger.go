@@ -39,17 +39,17 @@ func StartRegistry(ctx context.Context, client *dagger.Client, imgs *images.Set)
 		From(imgs.Ref(images.Registry)).
 		WithExposedPort(RegistryPort).
 		AsService()
-	if _, err := svc.Start(ctx); err != nil {
+	started, err := svc.Start(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("starting the embedded registry (image %s): %w", imgs.Ref(images.Registry), err)
 	}
-	// The engine keys services by definition, so the definition names the
-	// running instance; Start's returned object would only add a node
-	// lookup to every later query.
-	ep, err := svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: RegistryPort})
+	// Later queries go to the started instance (by the ID Start returned),
+	// so the push and the module's reads reach the same registry.
+	ep, err := started.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: RegistryPort})
 	if err != nil {
 		return nil, fmt.Errorf("embedded registry endpoint: %w", err)
 	}
-	return &Embedded{Service: svc, Address: fmt.Sprintf("localhost:%d", RegistryPort), Endpoint: ep}, nil
+	return &Embedded{Service: started, Address: fmt.Sprintf("localhost:%d", RegistryPort), Endpoint: ep}, nil
 }
 
 // Stop stops the embedded registry.

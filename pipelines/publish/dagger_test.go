@@ -37,7 +37,7 @@ func TestQueryStartRegistryStartsPinnedImageAndReadsEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.AssertQueried(t, `container{from(address:"`+images.MustDefault().Ref(images.Registry)+`")`, `withExposedPort(port:5000)`, `asService{start}`)
-	conn.AssertQueried(t, `withExposedPort(port:5000){asService{endpoint(port:5000)}`)
+	conn.AssertQueried(t, `node(id:"svc1"){... on Service{endpoint(port:5000)}}`)
 	if strings.Index(conn.All(), "start") > strings.Index(conn.All(), "endpoint") {
 		t.Error("endpoint asked before start")
 	}
@@ -212,7 +212,7 @@ func TestQueryPublishStagedChecksReleasesBeforeWritingTargets(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), oldRelease) {
 		t.Fatalf("release conflict not refused: %v", err)
 	}
-	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/app:2.0.0", platformVariants:[`, `registryService:"id`, `withExposedPort(port:5000).asService`)
+	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/app:2.0.0", platformVariants:[`, `registryService:"id`, `node(id:\"svc1\")`)
 	if n := ct.get("manifest-put") + uploads(ct); n != 0 {
 		t.Errorf("target written %d times before the conflict was found", n)
 	}
@@ -299,7 +299,7 @@ func TestQueryStageDefaultPublishesToTheEmbeddedRegistryWithMirroredLabels(t *te
 	if err := pipeline.Run(t.Context(), []pipeline.Stage{Stage{Name: "hello", Tags: tags.Options{Extra: []string{"demo"}}}}, st); err != nil {
 		t.Fatal(err)
 	}
-	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/hello:1.0.0", platformVariants:[`, `registryService:"id`)
+	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/hello:1.0.0", platformVariants:[`, `registryService:"id`, `node(id:\"svc1\")`)
 	conn.AssertQueried(t, `label(name:"org.opencontainers.image.revision")`)
 	img := st.Results.Image
 	if img == nil || !img.Ephemeral || img.Digest == digest || img.Ref != "localhost:5000/paved/hello@"+img.Digest {
