@@ -100,13 +100,23 @@ func PushVariants(ctx context.Context, client *dagger.Client, variants []*dagger
 		if a.Secret == nil {
 			return "", fmt.Errorf("registry credential %s for %s has no secret", a.Source, a.Registry)
 		}
-		ctr = ctr.WithRegistryAuth(a.Registry, a.Username, a.Secret)
+		ctr = ctr.WithRegistryAuth(engineHost(a.Registry), a.Username, a.Secret)
 	}
 	ref, err := ctr.Publish(ctx, address, dagger.ContainerPublishOpts{PlatformVariants: variants, RegistryService: svc})
 	if err != nil {
 		return "", fmt.Errorf("pushing %d platform variants to %s: %w", len(variants), address, err)
 	}
 	return ref, nil
+}
+
+// engineHost is the registry address the engine keys credentials by: it
+// names Docker Hub docker.io, where go-containerregistry says
+// index.docker.io.
+func engineHost(h string) string {
+	if h == "index.docker.io" || h == "registry-1.docker.io" {
+		return "docker.io"
+	}
+	return h
 }
 
 // Tarball exports the variants as one OCI image-layout tarball with a
