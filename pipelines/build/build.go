@@ -85,7 +85,8 @@ func Go(ctx context.Context, client *dagger.Client, src *dagger.Directory, p *Pl
 		bin := b.WithExec(st.Args).File(st.Output)
 		variants = append(variants, Package(client, p, st.Platform, bin))
 	}
-	if err := CheckPlatforms(ctx, p.BaseImage, p.Steps, variants); err != nil {
+	hint := fmt.Sprintf("use a multi-platform base image (override the %q image) or drop these platforms", images.Runtime)
+	if err := CheckPlatforms(ctx, "base image "+p.BaseImage, hint, p.Steps, variants); err != nil {
 		return nil, err
 	}
 	return variants, nil
@@ -109,8 +110,9 @@ func Package(client *dagger.Client, p *Plan, pl Platform, bin *dagger.File) *dag
 	return ctr
 }
 
-// CheckPlatforms compares each variant's platform with the one asked for.
-func CheckPlatforms(ctx context.Context, base string, steps []Step, variants []*dagger.Container) error {
+// CheckPlatforms compares each variant's platform with the one asked for;
+// base names the image at fault and hint says how to fix it.
+func CheckPlatforms(ctx context.Context, base, hint string, steps []Step, variants []*dagger.Container) error {
 	var bad []string
 	for i, v := range variants {
 		got, err := v.Platform(ctx)
@@ -122,7 +124,7 @@ func CheckPlatforms(ctx context.Context, base string, steps []Step, variants []*
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("base image %s has no variant for %s: use a multi-platform base image (override the %q image) or drop these platforms", base, strings.Join(bad, ", "), images.Runtime)
+		return fmt.Errorf("%s has no variant for %s: %s", base, strings.Join(bad, ", "), hint)
 	}
 	return nil
 }

@@ -81,8 +81,8 @@ func NewPlan(opts GoOptions, git gitmeta.Info) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d := path.Clean(strings.TrimSpace(opts.Dir)); d == ".." || strings.HasPrefix(d, "../") || path.IsAbs(d) {
-		return nil, fmt.Errorf("dir %q is not a folder inside the source; give a relative path such as services/api", opts.Dir)
+	if err := checkRelDir("dir", opts.Dir); err != nil {
+		return nil, err
 	}
 	dir := gotool.CleanDir(opts.Dir)
 	bin := opts.Binary
@@ -109,14 +109,7 @@ func NewPlan(opts GoOptions, git gitmeta.Info) (*Plan, error) {
 		Dir: dir, Main: main, Binary: bin,
 		GoImage: imgs.Ref(images.Go), BaseImage: imgs.Ref(images.Runtime),
 		Version: version, Epoch: git.CommitTime.Unix(),
-		Labels: map[string]string{
-			"org.opencontainers.image.revision": git.Commit,
-			"org.opencontainers.image.version":  version,
-			"org.opencontainers.image.created":  created,
-		},
-	}
-	if git.RemoteURL != "" {
-		p.Labels["org.opencontainers.image.source"] = git.RemoteURL
+		Labels: Labels(git, version),
 	}
 	ldflags := []string{"-s", "-w",
 		"-X", "main.version=" + version,

@@ -57,6 +57,18 @@ func (l Leaf) Arg(i int, name string) string {
 	return ""
 }
 
+// LastArg returns the raw text of the argument name on the deepest field
+// of the path that has it, or "" (e.g. the platform a container or a
+// Dockerfile build was asked for).
+func (l Leaf) LastArg(name string) string {
+	for i := len(l.Fields) - 1; i >= 0; i-- {
+		if v := l.Arg(i, name); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // Answer returns the JSON value for a leaf, and whether it handled it.
 // Unhandled leaves get Default.
 type Answer func(Leaf) (any, bool)

@@ -24,9 +24,16 @@ import (
 
 // Options are the golden path's inputs.
 type Options struct {
+	// Kind is how to build; "" detects it (a Dockerfile wins, else go.mod).
+	Kind  build.Kind
 	Build build.GoOptions
 	Test  test.Options
 	Lint  bool
+	// Docker and DockerTest are used for Dockerfile apps (any language).
+	Docker     build.DockerOptions
+	DockerTest test.DockerOptions
+	// BuildSecrets are Dockerfile build secrets, for build and test.
+	BuildSecrets []*dagger.Secret
 	// Skip names stages the user skips explicitly.
 	Skip []string
 	// Git overrides what is read from .git (CI checkouts without history).
@@ -46,6 +53,13 @@ type GitOverride struct {
 // CheckStages is what a pull request runs: the golden path up to the gate,
 // without publishing. The order is this slice; nothing else decides it.
 func CheckStages(opts Options) []pipeline.Stage {
+	if opts.Kind == build.KindDockerfile {
+		docker := opts.Docker
+		return []pipeline.Stage{
+			build.Stage{Docker: &docker, Secrets: opts.BuildSecrets},
+			test.DockerStage{Opts: opts.DockerTest},
+		}
+	}
 	return []pipeline.Stage{
 		build.Stage{Opts: opts.Build},
 		test.LintStage{Opts: test.LintOptions{Dir: opts.Build.Dir, Images: opts.Build.Images}, Enabled: opts.Lint},
@@ -67,7 +81,12 @@ func Validate(opts Options, stages []pipeline.Stage) error {
 			return fmt.Errorf("skip %q: every later stage needs the build; it cannot be skipped", s)
 		}
 	}
-	_, err := build.NewPlan(opts.Build, gitmeta.Info{Commit: strings.Repeat("0", 40)})
+	fake := gitmeta.Info{Commit: strings.Repeat("0", 40)}
+	if opts.Kind == build.KindDockerfile {
+		_, err := build.NewDockerPlan(opts.Docker, fake)
+		return err
+	}
+	_, err := build.NewPlan(opts.Build, fake)
 	return err
 }
 
@@ -85,6 +104,24 @@ func Check(ctx context.Context, client *dagger.Client, src *dagger.Directory, im
 	opts.Build.Images, opts.Test.Images = imgs, imgs
 	if opts.Test.Dir == "" {
 		opts.Test.Dir = opts.Build.Dir
+	}
+	if opts.Kind == "" {
+		kind, err := build.Detect(ctx, src, opts.Build.Dir, opts.Docker.Dockerfile)
+		if err != nil {
+			return nil, err
+		}
+		opts.Kind = kind
+	}
+	if opts.Kind == build.KindDockerfile {
+		opts.Docker.Dir, opts.DockerTest.Dir = opts.Build.Dir, opts.Build.Dir
+		opts.DockerTest.Dockerfile = opts.Docker.Dockerfile
+		opts.DockerTest.Secrets = opts.BuildSecrets
+		if opts.Docker.Platforms == nil {
+			opts.Docker.Platforms = opts.Build.Platforms
+		}
+		if opts.Docker.Version == "" {
+			opts.Docker.Version = opts.Build.Version
+		}
 	}
 	stages := CheckStages(opts)
 	if err := Validate(opts, stages); err != nil {

@@ -39,7 +39,12 @@ func helloTestJSON(t *testing.T) string {
 func answers(t *testing.T) []daggertest.Answer {
 	js := helloTestJSON(t)
 	return []daggertest.Answer{
-		daggertest.On("exists", true),
+		func(l daggertest.Leaf) (any, bool) {
+			if l.Name() == "exists" {
+				return !strings.HasSuffix(strings.Trim(l.Arg(-1, "path"), `"`), "Dockerfile"), true
+			}
+			return nil, false
+		},
 		daggertest.On("exitCode", 0),
 		func(l daggertest.Leaf) (any, bool) {
 			if l.Name() != "stdout" {
@@ -52,7 +57,7 @@ func answers(t *testing.T) []daggertest.Answer {
 		},
 		func(l daggertest.Leaf) (any, bool) {
 			if l.Name() == "platform" {
-				return strings.Trim(l.Arg(0, "platform"), `"`), true
+				return strings.Trim(l.LastArg("platform"), `"`), true
 			}
 			return nil, false
 		},

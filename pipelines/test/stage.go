@@ -63,3 +63,26 @@ func (l LintStage) Run(ctx context.Context, st *pipeline.State) error {
 	}
 	return nil
 }
+
+// DockerStage runs the tests of a Dockerfile app.
+type DockerStage struct {
+	Opts DockerOptions
+}
+
+func (DockerStage) String() string { return "test" }
+
+// Skip never skips on its own.
+func (DockerStage) Skip(*pipeline.State) (bool, string) { return false, "" }
+
+// Run builds the test target (or runs the test command) and keeps the
+// JUnit report when the tests leave one.
+func (s DockerStage) Run(ctx context.Context, st *pipeline.State) error {
+	res, err := Dockerfile(ctx, st.Source, s.Opts)
+	if err != nil {
+		return err
+	}
+	if res.JUnit != nil {
+		st.AddReport("junit", res.JUnit)
+	}
+	return res.Check()
+}
