@@ -102,9 +102,9 @@ func (m *Publish) Tags(
 	// Commit time (Unix seconds or RFC 3339) when source has no .git.
 	// +optional
 	commitTime string,
-	// Image overrides as name=reference, e.g. go=mirror.example.com/golang:1.26 (git runs in it).
+	// Tool image overrides as name=reference, e.g. go=mirror.example.com/golang:1.26 (git runs in it).
 	// +optional
-	image []string,
+	imageOverride []string,
 	// Registry mirror prefix for every default image.
 	// +optional
 	imageMirror string,
@@ -112,7 +112,7 @@ func (m *Publish) Tags(
 	// +optional
 	imagesFile *dagger.File,
 ) (string, error) {
-	imgs, err := imageSet(ctx, image, imageMirror, imagesFile)
+	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return "", err
 	}
@@ -135,7 +135,7 @@ func (m *Publish) Tags(
 
 // Publish pushes the platform variants once, as one multi-platform index,
 // and writes every tag in every repository (layers are never uploaded
-// twice). Without --repository it publishes to an embedded registry that
+// twice). Without --image it publishes to an embedded registry that
 // lives only for this call. Release tags (1.2.3, sha-…) are never moved to
 // another image unless allowOverwrite is set.
 // +cache="never"
@@ -147,15 +147,15 @@ func (m *Publish) Publish(
 	// commit and commitTime are given.
 	// +optional
 	source *dagger.Directory,
-	// Target repository with its registry host, e.g. ghcr.io/acme/hello;
-	// repeat for more (the first receives the push, the others a copy).
-	// None: the embedded ephemeral registry.
+	// Image repository to publish to, with its registry host and without a
+	// tag, e.g. ghcr.io/acme/hello; repeat for more (the first receives the
+	// push, the others a copy). None: the embedded ephemeral registry.
 	// +optional
-	repository []string,
-	// Username for the registry of the first repository.
+	image []string,
+	// Username for the registry of the first --image.
 	// +optional
 	registryUsername string,
-	// Password or token for the registry of the first repository, e.g. env:GHCR_TOKEN.
+	// Password or token for the registry of the first --image, e.g. env:GHCR_TOKEN.
 	// +optional
 	registryPassword *dagger.Secret,
 	// Docker config.json with "auths" entries, e.g. file:$HOME/.docker/config.json
@@ -198,9 +198,9 @@ func (m *Publish) Publish(
 	// Repository name in the embedded registry; default from the git remote.
 	// +optional
 	name string,
-	// Image overrides as name=reference, e.g. registry=mirror.example.com/registry:3.
+	// Tool image overrides as name=reference, e.g. registry=mirror.example.com/registry:3.
 	// +optional
-	image []string,
+	imageOverride []string,
 	// Registry mirror prefix for every default image.
 	// +optional
 	imageMirror string,
@@ -211,7 +211,7 @@ func (m *Publish) Publish(
 	if len(m.AuthRegistries) != len(m.AuthUsernames) || len(m.AuthRegistries) != len(m.AuthSecrets) {
 		return nil, errors.New("with-registry-auth: credentials out of step; chain with-registry-auth --address --username --secret once per registry")
 	}
-	imgs, err := imageSet(ctx, image, imageMirror, imagesFile)
+	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func (m *Publish) Publish(
 	}
 	defer lib.Close()
 
-	args := publish.AuthArgs{Repos: repository, Username: registryUsername}
+	args := publish.AuthArgs{Repos: image, Username: registryUsername}
 	if registryPassword != nil {
 		if args.Password, err = bridge.Secret(ctx, lib, registryPassword); err != nil {
 			return nil, err
@@ -257,7 +257,7 @@ func (m *Publish) Publish(
 		return nil, err
 	}
 	img, err := publish.Ship(ctx, lib, vs, publish.ShipOptions{
-		Repos:          repository,
+		Repos:          image,
 		Tags:           tags.Options{Extra: extraTag, Prefix: tagPrefix, Suffix: tagSuffix, TrustShallowTags: trustShallowTags},
 		RefArgs:        tags.Args{GitRef: gitRef, PullRequest: prNumber, DefaultBranch: defaultBranch},
 		Auth:           auth,

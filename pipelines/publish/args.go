@@ -8,7 +8,7 @@ import (
 )
 
 // AuthHint is the module's advice for a registry without credentials.
-const AuthHint = "pass --registry-username and --registry-password env:TOKEN (registry of the first --repository), " +
+const AuthHint = "pass --registry-username and --registry-password env:TOKEN (registry of the first --image), " +
 	"chain with-registry-auth --address %s --username USER --secret env:TOKEN before the call, or pass --docker-config"
 
 // AuthArgs are registry credentials as a module takes them: a username
@@ -49,7 +49,7 @@ func (a AuthArgs) Resolve() ([]RegistryAuth, error) {
 		return nil, errors.New("--registry-username and --registry-password go together: give both (the password as a secret, e.g. env:REGISTRY_TOKEN)")
 	}
 	if len(a.Repos) == 0 {
-		return nil, errors.New("--registry-username/--registry-password are for the registry of the first --repository, and no --repository was given (the embedded registry needs no credentials)")
+		return nil, errors.New("--registry-username/--registry-password are for the registry of the first --image, and no --image was given (the embedded registry needs no credentials)")
 	}
 	r, err := ParseRepo(a.Repos[0], nil)
 	if err != nil {

@@ -41,7 +41,7 @@ func TestAuthArgsResolve(t *testing.T) {
 	}{
 		{AuthArgs{Repos: []string{"ghcr.io/a/b"}, Username: "u"}, "go together"},
 		{AuthArgs{Repos: []string{"ghcr.io/a/b"}, Password: tok}, "go together"},
-		{AuthArgs{Username: "u", Password: tok}, "no --repository"},
+		{AuthArgs{Username: "u", Password: tok}, "no --image"},
 		{AuthArgs{Repos: []string{"hello"}, Username: "u", Password: tok}, "no registry host"},
 		{AuthArgs{Chained: []RegistryAuth{{Registry: "ghcr.io", Secret: tok}}}, "--username is empty"},
 		{AuthArgs{Chained: []RegistryAuth{{Registry: "ghcr.io", Username: "u"}}}, "--secret is missing"},
