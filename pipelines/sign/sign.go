@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	cremote "github.com/sigstore/cosign/v2/pkg/cosign/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci"
+	"github.com/sigstore/cosign/v2/pkg/oci/empty"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 )
@@ -177,7 +178,7 @@ func Sign(ctx context.Context, req Request) (*Result, error) {
 	if len(atts) > 0 {
 		var se oci.SignedEntity = ociremote.SignedUnknown(digest, oopts...)
 		for i, a := range atts {
-			se, err = mutate.AttachAttestationToEntity(se, a, mutate.WithReplaceOp(cremote.NewReplaceOp(types[i])))
+			se, err = mutate.AttachAttestationToEntity(se, a, mutate.WithReplaceOp(replaceType(types[i])))
 			if err != nil {
 				return nil, fmt.Errorf("attaching %s attestation: %w", types[i], err)
 			}
@@ -243,4 +244,24 @@ func tagFor(d name.Digest, suffix string) string {
 
 func registryError(what string, ref name.Reference, err error) error {
 	return fmt.Errorf("%s %s in registry %s: %w", what, ref.String(), ref.Context().RegistryStr(), err)
+}
+
+// replaceType drops attached attestations of the same predicate type, so
+// a rerun replaces rather than accumulates (cosign attest --replace,
+// without its output on stderr).
+type replaceType string
+
+func (r replaceType) Replace(existing oci.Signatures, add oci.Signature) (oci.Signatures, error) {
+	list, err := existing.Get()
+	if err != nil {
+		return nil, err
+	}
+	kept := make([]oci.Signature, 0, len(list)+1)
+	for _, s := range list {
+		if st, err := decodeStatement(s); err == nil && st.PredicateType == string(r) {
+			continue
+		}
+		kept = append(kept, s)
+	}
+	return mutate.AppendSignatures(empty.Signatures(), false, append(kept, add)...)
 }
