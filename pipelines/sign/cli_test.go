@@ -1,0 +1,133 @@
+package sign
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cosignCLI finds the real cosign CLI (v2.6.5) on PATH or in $(go env
+// GOPATH)/bin, or skips.
+func cosignCLI(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("cosign"); err == nil {
+		return p
+	}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "cosign")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skip("cosign CLI not found; install: go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5")
+	return ""
+}
+
+// runCosign runs the CLI offline-friendly: its own HOME, no TUF fetch
+// needed for key-based, tlog-less operations.
+func runCosign(t *testing.T, bin string, env []string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "COSIGN_EXPERIMENTAL=0"}, env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestCosignCLIVerifiesPavedSignatures(t *testing.T) {
+	bin := cosignCLI(t)
+	tr := newRegistry(t)
+	k := newKey(t, "pw")
+	d := tr.pushRandom(t, "team/app", "v1")
+	signAll(t, tr, d, k)
+
+	dir := t.TempDir()
+	pub := filepath.Join(dir, "k.pub")
+	if err := os.WriteFile(pub, k.pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--key", pub, "--insecure-ignore-tlog", "--allow-http-registry"}
+	out, err := runCosign(t, bin, nil, append(append([]string{"verify"}, common...), d.String())...)
+	if err != nil {
+		t.Fatalf("cosign verify: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, d.DigestStr()) {
+		t.Fatalf("cosign verify output lacks the digest:\n%s", out)
+	}
+	for _, typ := range allTypes {
+		out, err := runCosign(t, bin, nil, append(append([]string{"verify-attestation", "--type", typ}, common...), d.String())...)
+		if err != nil {
+			t.Fatalf("cosign verify-attestation --type %s: %v\n%s", typ, err, out)
+		}
+	}
+
+	// The CLI really checks: a type not attached, and another key, are refused.
+	if out, err := runCosign(t, bin, nil, append(append([]string{"verify-attestation", "--type", "spdxjson"}, common...), d.String())...); err == nil {
+		t.Fatalf("cosign verify-attestation accepted a missing type:\n%s", out)
+	}
+	other := newKey(t, "pw")
+	otherPub := filepath.Join(dir, "other.pub")
+	if err := os.WriteFile(otherPub, other.pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCosign(t, bin, nil, "verify", "--key", otherPub, "--insecure-ignore-tlog", "--allow-http-registry", d.String()); err == nil {
+		t.Fatalf("cosign verify accepted another key:\n%s", out)
+	}
+}
+
+func TestPavedVerifiesCosignCLISignatures(t *testing.T) {
+	bin := cosignCLI(t)
+	tr := newRegistry(t)
+	k := newKey(t, "cli-pw")
+	d := tr.pushRandom(t, "team/app", "v1")
+
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k.key")
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("k.key", k.priv)
+	vulnPred, err := testVuln("MEDIUM", "HIGH").predicate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	provPred, err := testProvenance().predicate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"COSIGN_PASSWORD=cli-pw"}
+	common := []string{"--key", key, "--tlog-upload=false", "--allow-http-registry", "-y"}
+	if out, err := runCosign(t, bin, env, append(append([]string{"sign"}, common...), d.String())...); err != nil {
+		t.Fatalf("cosign sign: %v\n%s", err, out)
+	}
+	for typ, pred := range map[string][]byte{"cyclonedx": []byte(testSBOM), "vuln": vulnPred, "slsaprovenance1": provPred} {
+		p := write(typ+".json", pred)
+		if out, err := runCosign(t, bin, env, append(append([]string{"attest", "--type", typ, "--predicate", p}, common...), d.String())...); err != nil {
+			t.Fatalf("cosign attest --type %s: %v\n%s", typ, err, out)
+		}
+	}
+
+	v, err := Verify(context.Background(), d.String(), Policy{PublicKey: k.pub, Require: allTypes, MaxSeverity: "HIGH"}, fastRegistry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Passed {
+		t.Fatalf("paved refused what cosign signed: %v", v.Err())
+	}
+	v, err = Verify(context.Background(), d.String(), Policy{PublicKey: k.pub, MaxSeverity: "MEDIUM"}, fastRegistry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := checkByName(v, "vulnerabilities"); v.Passed || !strings.Contains(c.Reason, "1 HIGH") {
+		t.Fatalf("severity limit on a CLI attestation: %+v", v.Checks)
+	}
+}
