@@ -131,3 +131,34 @@ func TestPavedVerifiesCosignCLISignatures(t *testing.T) {
 		t.Fatalf("severity limit on a CLI attestation: %+v", v.Checks)
 	}
 }
+
+func TestCosignCLIVerifiesPavedKeylessSignatures(t *testing.T) {
+	bin := cosignCLI(t)
+	tok := fakeJWT(map[string]string{"iss": testIssuer, "sub": "repo:acme/app", "email": testEmail})
+	fulcio := newFakeFulcio(t, tok, testEmail, testIssuer)
+	tr := newRegistry(t)
+	d := tr.pushRandom(t, "app", "v1")
+	_, err := SignWith(context.Background(), Credentials{Keyless: &Keyless{IDToken: []byte(tok), FulcioURL: fulcio.srv.URL, NoTlog: true}}, Request{
+		Image: d.String(), SBOM: []byte(testSBOM), Registry: fastRegistry,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(t.TempDir(), "root.pem")
+	if err := os.WriteFile(root, fulcio.rootPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"SIGSTORE_ROOT_FILE=" + root}
+	common := []string{"--certificate-oidc-issuer", testIssuer, "--insecure-ignore-tlog", "--insecure-ignore-sct", "--allow-http-registry"}
+	out, err := runCosign(t, bin, env, append(append([]string{"verify", "--certificate-identity", testEmail}, common...), d.String())...)
+	if err != nil {
+		t.Fatalf("cosign verify (keyless): %v\n%s", err, out)
+	}
+	out, err = runCosign(t, bin, env, append(append([]string{"verify-attestation", "--type", "cyclonedx", "--certificate-identity", testEmail}, common...), d.String())...)
+	if err != nil {
+		t.Fatalf("cosign verify-attestation (keyless): %v\n%s", err, out)
+	}
+	if out, err := runCosign(t, bin, env, append(append([]string{"verify", "--certificate-identity", "mallory@acme.example"}, common...), d.String())...); err == nil {
+		t.Fatalf("cosign accepted another identity:\n%s", out)
+	}
+}
