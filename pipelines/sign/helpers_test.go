@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +31,8 @@ type testRegistry struct {
 	hook   func(r *http.Request) (status int, delay time.Duration)
 	bodies [][]byte
 	urls   []string
+	// aborted counts delayed requests the client gave up on.
+	aborted atomic.Int32
 }
 
 func newRegistry(t testing.TB) *testRegistry {
@@ -49,6 +52,7 @@ func newRegistry(t testing.TB) *testRegistry {
 				select {
 				case <-time.After(delay):
 				case <-r.Context().Done():
+					tr.aborted.Add(1)
 					return
 				}
 			}

@@ -2,8 +2,10 @@ package sign
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"dagger.io/dagger"
 
@@ -90,4 +92,27 @@ func TestQuerySignStageSignsThePublishedDigest(t *testing.T) {
 	if err != nil || !v.Passed {
 		t.Fatalf("%v %v", err, v.Err())
 	}
+}
+
+func TestQueryVerifyImageReadsKeyFileAndRegistrySecret(t *testing.T) {
+	const regPw = "SENTINEL-verify-registry"
+	tr := newRegistry(t)
+	k := newKey(t, "pw")
+	d := tr.pushRandom(t, "app", "v1")
+	signAll(t, tr, d, k)
+	tr.setHook(func(r *http.Request) (int, time.Duration) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "ci" || p != regPw {
+			return http.StatusUnauthorized, 0
+		}
+		return 0, 0
+	})
+	client, conn := daggertest.New(t, glueAnswers(map[string]string{"cosign.pub": string(k.pub), "registry-password": regPw}))
+	v, err := VerifyImage(t.Context(), d.String(), client.LoadFileFromID("cosign.pub"), Policy{Require: allTypes, MaxSeverity: "HIGH"},
+		"ci", client.LoadSecretFromID("registry-password"), nil)
+	if err != nil || !v.Passed {
+		t.Fatalf("%v %v", err, v.Err())
+	}
+	conn.AssertQueried(t, `loadFileFromID(id:"cosign.pub"){contents}`)
+	conn.AssertQueried(t, `loadSecretFromID(id:"registry-password"){plaintext}`)
+	conn.AssertNotQueried(t, regPw)
 }
