@@ -162,3 +162,43 @@ func TestCosignCLIVerifiesPavedKeylessSignatures(t *testing.T) {
 		t.Fatalf("cosign accepted another identity:\n%s", out)
 	}
 }
+
+func TestCosignCLIVerifiesPavedKeylessTlogEntries(t *testing.T) {
+	bin := cosignCLI(t)
+	tok := fakeJWT(map[string]string{"iss": testIssuer, "email": testEmail})
+	fulcio := newFakeFulcio(t, tok, testEmail, testIssuer)
+	rekor := newFakeRekor(t)
+	tr := newRegistry(t)
+	d := tr.pushRandom(t, "app", "v1")
+	_, err := SignWith(context.Background(), Credentials{Keyless: &Keyless{IDToken: []byte(tok), FulcioURL: fulcio.srv.URL, RekorURL: rekor.srv.URL}}, Request{
+		Image: d.String(), Provenance: testProvenance(), Registry: fastRegistry,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	root, rekorPub := filepath.Join(dir, "root.pem"), filepath.Join(dir, "rekor.pub")
+	if err := os.WriteFile(root, fulcio.rootPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rekorPub, rekor.pubPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"SIGSTORE_ROOT_FILE=" + root, "SIGSTORE_REKOR_PUBLIC_KEY=" + rekorPub}
+	common := []string{"--certificate-identity", testEmail, "--certificate-oidc-issuer", testIssuer, "--insecure-ignore-sct", "--allow-http-registry", "--rekor-url", rekor.srv.URL}
+	if out, err := runCosign(t, bin, env, append(append([]string{"verify"}, common...), d.String())...); err != nil {
+		t.Fatalf("cosign verify (keyless, tlog): %v\n%s", err, out)
+	}
+	if out, err := runCosign(t, bin, env, append(append([]string{"verify-attestation", "--type", "slsaprovenance1"}, common...), d.String())...); err != nil {
+		t.Fatalf("cosign verify-attestation (keyless, tlog): %v\n%s", err, out)
+	}
+	// With another log's key the CLI refuses the same entries.
+	other := filepath.Join(dir, "other-rekor.pub")
+	if err := os.WriteFile(other, newFakeRekor(t).pubPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env[1] = "SIGSTORE_REKOR_PUBLIC_KEY=" + other
+	if out, err := runCosign(t, bin, env, append(append([]string{"verify"}, common...), d.String())...); err == nil {
+		t.Fatalf("cosign accepted entries from an untrusted log:\n%s", out)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/tuf"
 )
 
 // Policy is what a deploy gate demands of an image.
@@ -40,6 +41,9 @@ type Policy struct {
 	// Fulcio). Without it keyless verification fetches Sigstore's trusted
 	// root over TUF.
 	FulcioRoots []byte
+	// RekorPublicKey (PEM) is the private Rekor's key, with FulcioRoots;
+	// without it the public Rekor keys are fetched over TUF.
+	RekorPublicKey []byte
 	// IgnoreTlog accepts keyless signatures without a Rekor entry (only with
 	// FulcioRoots; the certificate must then still be valid now).
 	IgnoreTlog bool
@@ -377,7 +381,13 @@ func (p Policy) checkOpts(ctx context.Context) (*cosign.CheckOpts, error) {
 			co.RootCerts = pool
 			co.IgnoreSCT = true
 			co.IgnoreTlog = p.IgnoreTlog
-			if !p.IgnoreTlog {
+			if !p.IgnoreTlog && len(p.RekorPublicKey) > 0 {
+				pubs := cosign.NewTrustedTransparencyLogPubKeys()
+				if err := pubs.AddTransparencyLogPubKey(p.RekorPublicKey, tuf.Active); err != nil {
+					return nil, fmt.Errorf("policy: Rekor public key is not a PEM public key: %w", err)
+				}
+				co.RekorPubKeys = &pubs
+			} else if !p.IgnoreTlog {
 				pubs, err := cosign.GetRekorPubs(ctx)
 				if err != nil {
 					return nil, fmt.Errorf("policy: loading Rekor public keys: %w", err)
