@@ -11,6 +11,8 @@ import (
 
 	"dagger/golden/internal/dagger"
 
+	daggerlib "dagger.io/dagger"
+
 	"github.com/paved-ci/paved/pipelines/bridge"
 	"github.com/paved-ci/paved/pipelines/build"
 	"github.com/paved-ci/paved/pipelines/golden"
@@ -34,6 +36,19 @@ type Run struct {
 	Results *dagger.Directory
 	// The built image, one container per platform.
 	Variants []*dagger.Container
+	// ship only: the published image by digest (repo@sha256:...).
+	Image string
+	// ship only: the digest.
+	Digest string
+	// ship only: every repo:tag written.
+	Tags []string
+	// ship only: whether the registry was paved's ephemeral embedded one.
+	Ephemeral bool
+	// ship only: the signature's tag in the registry (sha256-<hex>.sig).
+	Signature string
+	// ship only: the public key that verifies the signature, when paved
+	// signed with a key (for an ephemeral key: only valid for this run).
+	PublicKey string
 }
 
 // Check is what a pull request runs: build the Go application for every
@@ -53,7 +68,7 @@ func (m *Paved) Check(
 	platforms []string,
 	// Go build tags, for build and test.
 	// +optional
-	tags []string,
+	buildTags []string,
 	// Run the tests with the race detector.
 	// +optional
 	race bool,
@@ -100,8 +115,8 @@ func (m *Paved) Check(
 		return nil, err
 	}
 	opts := golden.Options{
-		Build:             build.GoOptions{Dir: dir, Main: main, Platforms: platforms, Tags: tags},
-		Test:              gotest.Options{Dir: dir, Race: race, Tags: tags},
+		Build:             build.GoOptions{Dir: dir, Main: main, Platforms: platforms, Tags: buildTags},
+		Test:              gotest.Options{Dir: dir, Race: race, Tags: buildTags},
 		Lint:              lint,
 		Skip:              skip,
 		Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
@@ -115,17 +130,11 @@ func (m *Paved) Check(
 	if out.Err != nil {
 		run.Failure = out.Err.Error()
 	}
-	id, err := bridge.IDOf(ctx, out.Results)
-	if err != nil {
+	if run.Results, err = loadDirectory(ctx, out.Results); err != nil {
 		return nil, err
 	}
-	run.Results = dag.LoadDirectoryFromID(dagger.DirectoryID(id))
-	ids, err := bridge.IDsOf(ctx, out.State.Variants)
-	if err != nil {
+	if run.Variants, err = loadContainers(ctx, out.State.Variants); err != nil {
 		return nil, err
-	}
-	for _, id := range ids {
-		run.Variants = append(run.Variants, dag.LoadContainerFromID(dagger.ContainerID(id)))
 	}
 	return run, nil
 }
@@ -184,4 +193,42 @@ func imageSet(ctx context.Context, overrides []string, mirror string, file *dagg
 		content = strings.TrimSpace(c)
 	}
 	return images.FromArgs(overrides, mirror, content)
+}
+
+// loadDirectory brings a dagger.io/dagger directory back into the module.
+func loadDirectory(ctx context.Context, d *daggerlib.Directory) (*dagger.Directory, error) {
+	id, err := bridge.IDOf(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return dag.LoadDirectoryFromID(dagger.DirectoryID(id)), nil
+}
+
+// loadContainers brings dagger.io/dagger containers back into the module.
+func loadContainers(ctx context.Context, cs []*daggerlib.Container) ([]*dagger.Container, error) {
+	ids, err := bridge.IDsOf(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*dagger.Container, len(ids))
+	for i, id := range ids {
+		out[i] = dag.LoadContainerFromID(dagger.ContainerID(id))
+	}
+	return out, nil
+}
+
+// bridgeSecrets converts module secrets; a nil one stays nil.
+func bridgeSecrets(ctx context.Context, lib *daggerlib.Client, in ...*dagger.Secret) ([]*daggerlib.Secret, error) {
+	out := make([]*daggerlib.Secret, len(in))
+	for i, s := range in {
+		if s == nil {
+			continue
+		}
+		v, err := bridge.Secret(ctx, lib, s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
 }

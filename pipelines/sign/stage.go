@@ -135,6 +135,12 @@ type Stage struct {
 	SBOMKind, VulnKind string
 	// OnResult receives the result (an ephemeral run's public key is only there).
 	OnResult func(*Result)
+	// Parameters are added to the provenance's build parameters.
+	Parameters map[string]any
+	// Reachable maps the recorded image reference to one this process can
+	// reach (the embedded registry has another address for the engine
+	// than for module code); nil uses the reference as it is.
+	Reachable func(ref string) (string, error)
 }
 
 func (Stage) String() string { return "sign" }
@@ -154,6 +160,13 @@ func (Stage) Skip(s *pipeline.State) (bool, string) {
 func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
 	in := st.Inputs
 	in.Image = s.Results.Image.Ref
+	if st.Reachable != nil {
+		ref, err := st.Reachable(in.Image)
+		if err != nil {
+			return err
+		}
+		in.Image = ref
+	}
 	sbomKind, vulnKind := st.SBOMKind, st.VulnKind
 	if sbomKind == "" {
 		sbomKind = "sbom"
@@ -170,7 +183,7 @@ func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
 	if in.Provenance == nil {
 		// Inside a module the CI variables are absent unless passed in;
 		// then this is the git information alone.
-		p := ProvenanceFromEnv(Provenance{SourceRepo: s.Git.RemoteURL, Commit: s.Git.Commit, Ref: s.Git.Branch}, os.Getenv)
+		p := ProvenanceFromEnv(Provenance{SourceRepo: s.Git.RemoteURL, Commit: s.Git.Commit, Ref: s.Git.Branch, Parameters: st.Parameters}, os.Getenv)
 		in.Provenance = &p
 	}
 	res, err := SignImage(ctx, in)
