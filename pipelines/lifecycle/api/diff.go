@@ -191,6 +191,7 @@ func compareArgs(fn string, old, cur []Arg, add func(Level, string, string, ...a
 			continue
 		}
 		what := fmt.Sprintf("%s(%s)", fn, a.Name)
+		deprecated(d, what, "", a.Deprecated)
 		if a.Optional {
 			add(Minor, what, "optional argument added")
 		} else {
