@@ -35,6 +35,7 @@ func (m *Build) Version(source string) string { return source }
 // pavedRepo is a small paved: a root module, modules/build, the library
 // package both import and one package neither imports.
 func pavedRepo(t *testing.T) *gittest.Repo {
+	identity(t)
 	r := gittest.New(t)
 	write(t, r, map[string]string{
 		"go.mod":                    "module github.com/paved-ci/paved\n\ngo 1.26\n",
@@ -339,5 +340,12 @@ func TestParseCommit(t *testing.T) {
 		if c.Type != tc.typ || c.Bump() != tc.bump || c.Migration != tc.mig {
 			t.Errorf("%q: type %q bump %s migration %q", tc.msg, c.Type, c.Bump(), c.Migration)
 		}
+	}
+}
+
+// identity lets the release commit and tag where git has no user configured (CI).
+func identity(t *testing.T) {
+	for k, v := range map[string]string{"GIT_AUTHOR_NAME": "paved test", "GIT_AUTHOR_EMAIL": "test@paved.invalid", "GIT_COMMITTER_NAME": "paved test", "GIT_COMMITTER_EMAIL": "test@paved.invalid"} {
+		t.Setenv(k, v)
 	}
 }
