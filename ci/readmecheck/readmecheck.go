@@ -6,10 +6,12 @@ package readmecheck
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -71,9 +73,13 @@ func Extract(file string, text []byte) []Command {
 
 var remote = regexp.MustCompile(`^github\.com/paved-ci/paved(/modules/[a-z-]+)?(@\S+)?$`)
 
-// moduleDir maps a -m value to the module's Go source folder.
+// moduleDir maps a -m value to the module's Go source folder; "" means
+// the module of the nearest dagger.json (resolved in Check).
 func moduleDir(m string) string {
-	if m == "" || m == "." {
+	if m == "" {
+		return ""
+	}
+	if m == "." {
 		return "modules/golden"
 	}
 	if r := remote.FindStringSubmatch(m); r != nil {
@@ -198,16 +204,45 @@ func kebab(s string) string {
 	return b.String()
 }
 
+// nearest finds the dagger.json at or above the README's folder and
+// returns its module's source folder and name.
+func nearest(root, file string) (dir, name string, err error) {
+	for d := filepath.Dir(filepath.Join(root, file)); ; d = filepath.Dir(d) {
+		b, err := os.ReadFile(filepath.Join(d, "dagger.json"))
+		if err == nil {
+			var cfg struct{ Name, Source string }
+			if err := json.Unmarshal(b, &cfg); err != nil {
+				return "", "", fmt.Errorf("%s: %v", filepath.Join(d, "dagger.json"), err)
+			}
+			rel, _ := filepath.Rel(root, filepath.Join(d, cfg.Source))
+			return filepath.ToSlash(rel), cfg.Name, nil
+		}
+		if d == root || filepath.Dir(d) == d {
+			return "", "", fmt.Errorf("no dagger.json above %s", file)
+		}
+	}
+}
+
 // Check verifies one command against the module source under root.
 func Check(root string, c Command) error {
 	where := fmt.Sprintf("%s:%d", c.File, c.Line)
+	modName := ""
+	if c.Module == "" {
+		dir, name, err := nearest(root, c.File)
+		if err != nil {
+			return fmt.Errorf("%s: %v", where, err)
+		}
+		c.Module, modName = dir, name
+	} else {
+		modName = mainName(root, c.Module)
+	}
 	m, err := load(root, c.Module)
 	if err != nil {
 		return fmt.Errorf("%s: module %s: %v", where, c.Module, err)
 	}
 	mainType := ""
 	for t := range m.funcs {
-		if _, isStruct := m.structs[t]; isStruct && strings.EqualFold(t, mainName(root, c.Module)) {
+		if _, isStruct := m.structs[t]; isStruct && strings.EqualFold(t, strings.ReplaceAll(modName, "-", "")) {
 			mainType = t
 		}
 	}

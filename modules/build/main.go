@@ -52,9 +52,9 @@ func (m *Build) Go(
 	// Commit time (Unix seconds or RFC 3339) when source has no .git.
 	// +optional
 	commitTime string,
-	// Image overrides as name=reference, e.g. go=mirror.example.com/golang:1.26.
+	// Tool image overrides as name=reference, e.g. go=mirror.example.com/golang:1.26.
 	// +optional
-	image []string,
+	imageOverride []string,
 	// Registry mirror prefix for every default image, e.g. mirror.example.com/hub.
 	// +optional
 	imageMirror string,
@@ -62,7 +62,7 @@ func (m *Build) Go(
 	// +optional
 	imagesFile *dagger.File,
 ) ([]*dagger.Container, error) {
-	imgs, err := imageSet(ctx, image, imageMirror, imagesFile)
+	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return nil, err
 	}
@@ -104,11 +104,11 @@ func (m *Build) Version(
 	ctx context.Context,
 	// Repository root, with .git.
 	source *dagger.Directory,
-	// Image overrides as name=reference.
+	// Tool image overrides as name=reference.
 	// +optional
-	image []string,
+	imageOverride []string,
 ) (string, error) {
-	imgs, err := imageSet(ctx, image, "", nil)
+	imgs, err := imageSet(ctx, imageOverride, "", nil)
 	if err != nil {
 		return "", err
 	}

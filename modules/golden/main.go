@@ -76,9 +76,9 @@ func (m *Paved) Check(
 	// (CI exports the results, then fails the job from them).
 	// +optional
 	continueOnFailure bool,
-	// Image overrides as name=reference, e.g. go=mirror.example.com/golang:1.26.
+	// Tool image overrides as name=reference, e.g. go=mirror.example.com/golang:1.26.
 	// +optional
-	image []string,
+	imageOverride []string,
 	// Registry mirror prefix for every default image, e.g. mirror.example.com/hub.
 	// +optional
 	imageMirror string,
@@ -86,7 +86,7 @@ func (m *Paved) Check(
 	// +optional
 	imagesFile *dagger.File,
 ) (*Run, error) {
-	imgs, err := imageSet(ctx, image, imageMirror, imagesFile)
+	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return nil, err
 	}
@@ -156,9 +156,9 @@ func (m *Paved) Version(
 // air-gapped company mirrors.
 func (m *Paved) Images(
 	ctx context.Context,
-	// Image overrides as name=reference.
+	// Tool image overrides as name=reference.
 	// +optional
-	image []string,
+	imageOverride []string,
 	// Registry mirror prefix for every default image.
 	// +optional
 	imageMirror string,
@@ -166,7 +166,7 @@ func (m *Paved) Images(
 	// +optional
 	imagesFile *dagger.File,
 ) (string, error) {
-	imgs, err := imageSet(ctx, image, imageMirror, imagesFile)
+	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return "", err
 	}

@@ -70,9 +70,9 @@ func (m *Test) Go(
 	// Return the report instead of failing when tests fail.
 	// +optional
 	continueOnFailure bool,
-	// Image overrides as name=reference, e.g. go=mirror.example.com/golang:1.26.
+	// Tool image overrides as name=reference, e.g. go=mirror.example.com/golang:1.26.
 	// +optional
-	image []string,
+	imageOverride []string,
 	// Registry mirror prefix for every default image.
 	// +optional
 	imageMirror string,
@@ -80,7 +80,7 @@ func (m *Test) Go(
 	// +optional
 	imagesFile *dagger.File,
 ) (*Report, error) {
-	imgs, err := imageSet(ctx, image, imageMirror, imagesFile)
+	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return nil, err
 	}
@@ -128,11 +128,11 @@ func (m *Test) Lint(
 	// golangci-lint --timeout.
 	// +default="5m"
 	timeout string,
-	// Image overrides as name=reference.
+	// Tool image overrides as name=reference.
 	// +optional
-	image []string,
+	imageOverride []string,
 ) (string, error) {
-	imgs, err := imageSet(ctx, image, "", nil)
+	imgs, err := imageSet(ctx, imageOverride, "", nil)
 	if err != nil {
 		return "", err
 	}

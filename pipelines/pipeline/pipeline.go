@@ -150,3 +150,18 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// InsertAfter returns stages with extra placed right after the stage named
+// after — how a team adds its own stage to the golden path without copying
+// the list.
+func InsertAfter(stages []Stage, after string, extra ...Stage) ([]Stage, error) {
+	for i, st := range stages {
+		if st.String() == after {
+			out := make([]Stage, 0, len(stages)+len(extra))
+			out = append(out, stages[:i+1]...)
+			out = append(out, extra...)
+			return append(out, stages[i+1:]...), nil
+		}
+	}
+	return nil, fmt.Errorf("no stage named %q to insert after (stages: %v)", after, Names(stages))
+}

@@ -96,3 +96,21 @@ func TestExplicitSkipAndForbiddenSkip(t *testing.T) {
 		t.Error("Names")
 	}
 }
+
+func TestInsertAfter(t *testing.T) {
+	var ran []string
+	base := []Stage{fake{name: "build", ran: &ran}, fake{name: "test", ran: &ran}, fake{name: "scan", ran: &ran}}
+	got, err := InsertAfter(base, "test", fake{name: "smoke", ran: &ran})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Join(Names(got), ","); n != "build,test,smoke,scan" {
+		t.Errorf("order %s", n)
+	}
+	if strings.Join(Names(base), ",") != "build,test,scan" {
+		t.Error("InsertAfter changed its input")
+	}
+	if _, err := InsertAfter(base, "lint", fake{name: "x", ran: &ran}); err == nil || !strings.Contains(err.Error(), `no stage named "lint"`) {
+		t.Errorf("err %v", err)
+	}
+}
