@@ -44,6 +44,9 @@ func (p *Plan) section(now time.Time) string {
 	if len(p.Migration) > 0 {
 		fmt.Fprintf(&b, "\n### Migration\n\n%s\n", strings.Join(p.Migration, "\n\n"))
 	}
+	if !strings.Contains(b.String(), "\n### ") {
+		b.WriteString("\nNo notable changes.\n")
+	}
 	return b.String()
 }
 

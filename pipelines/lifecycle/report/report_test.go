@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paved-ci/paved/internal/gittest"
 	"github.com/paved-ci/paved/pipelines/lifecycle/report"
 	"github.com/paved-ci/paved/pipelines/results"
 )
@@ -243,5 +244,25 @@ func BenchmarkBuild(b *testing.B) {
 		if _, err := r.HTML(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestNewestFromPavedClone(t *testing.T) {
+	clone := gittest.New(t)
+	clone.Commit("dagger.json", `{"name": "paved", "source": "modules/golden"}`)
+	clone.Commit("modules/build/dagger.json", `{"name": "build"}`)
+	for _, tag := range []string{"v1.2.0", "v1.3.0", "v1.4.0-rc.1", "modules/build/v1.1.0", "modules/build/v1.5.0"} {
+		clone.Git("tag", tag)
+	}
+	r, err := report.Build(report.Options{Records: records(t), Paved: clone.Dir, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paved, build := r.Adoption[0], r.Adoption[1]
+	if paved.Newest != "v1.3.0" || paved.Behind != 3 || paved.Versions[0].Behind != 1 || paved.Versions[1].Behind != 2 {
+		t.Errorf("paved: %+v (v1.3.0 is released, the rc is not)", paved)
+	}
+	if build.Newest != "v1.5.0" || build.Behind != 3 || build.Versions[0].Behind != 1 {
+		t.Errorf("build: %+v", build)
 	}
 }
