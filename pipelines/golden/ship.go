@@ -34,6 +34,9 @@ type ShipOptions struct {
 type ShipOutcome struct {
 	*Outcome
 	Signature *sign.Result
+	// Embedded is the run's ephemeral registry, when nothing else was the
+	// target; it lives as long as the Dagger session.
+	Embedded *publish.Embedded
 }
 
 // mandatedSkip stands in for a mandated stage that is not available, so
@@ -74,6 +77,7 @@ func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, img
 			return nil, err
 		}
 		opts.Publish.Embedded = emb
+		out.Embedded = emb
 		signStage.Reachable = emb.ForModule
 	}
 	stages := ShipStages(opts, signStage)
