@@ -26,23 +26,44 @@ type Command struct {
 	Tokens []string // after "call"
 }
 
-// Extract finds dagger call lines inside fenced code blocks.
+// Extract finds dagger call lines inside fenced code blocks, joining
+// continued lines (trailing backslash).
 func Extract(file string, text []byte) []Command {
 	var out []Command
 	in := false
 	sc := bufio.NewScanner(bytes.NewReader(text))
-	n := 0
+	n, start := 0, 0
+	var cont strings.Builder
 	for sc.Scan() {
 		n++
 		l := strings.TrimSpace(sc.Text())
 		if strings.HasPrefix(l, "```") {
 			in = !in
+			cont.Reset()
 			continue
 		}
-		if !in || !strings.HasPrefix(l, "dagger ") || !strings.Contains(l, " call ") {
+		if !in {
 			continue
 		}
-		f := strings.Fields(l)
+		l = strings.TrimPrefix(l, "- ") // a YAML list item: script lines
+		if cont.Len() > 0 {
+			cont.WriteString(" " + strings.TrimSuffix(l, "\\"))
+			if strings.HasSuffix(l, "\\") {
+				continue
+			}
+			l = cont.String()
+			cont.Reset()
+		} else if strings.HasPrefix(l, "dagger ") && strings.HasSuffix(l, "\\") {
+			start = n
+			cont.WriteString(strings.TrimSuffix(l, "\\"))
+			continue
+		} else {
+			start = n
+		}
+		if !strings.HasPrefix(l, "dagger ") || !strings.Contains(l, " call ") {
+			continue
+		}
+		f := fields(l)
 		mod := ""
 		var rest []string
 		for i := 1; i < len(f); i++ {
@@ -66,12 +87,31 @@ func Extract(file string, text []byte) []Command {
 				break
 			}
 		}
-		out = append(out, Command{File: file, Line: n, Module: moduleDir(mod), Tokens: rest})
+		out = append(out, Command{File: file, Line: start, Module: moduleDir(mod), Tokens: rest})
 	}
 	return out
 }
 
-var remote = regexp.MustCompile(`^github\.com/paved-ci/paved(/modules/[a-z-]+)?(@\S+)?$`)
+// fields splits a shell line into words: quotes are removed, and a
+// ${VAR:+--flag=...} expansion becomes the flags it may produce.
+func fields(l string) []string {
+	var out []string
+	for _, w := range strings.Fields(l) {
+		if strings.HasPrefix(w, "${") && strings.Contains(w, "--") {
+			for _, m := range flagInSh.FindAllString(w, -1) {
+				out = append(out, m+"=x")
+			}
+			continue
+		}
+		out = append(out, strings.Trim(w, `"'`))
+	}
+	return out
+}
+
+var (
+	remote   = regexp.MustCompile(`^github\.com/paved-ci/paved(/modules/[a-z-]+)?(@\S+)?$`)
+	flagInSh = regexp.MustCompile(`--[a-z][a-z0-9-]*`)
+)
 
 // moduleDir maps a -m value to the module's Go source folder; "" means
 // the module of the nearest dagger.json (resolved in Check).

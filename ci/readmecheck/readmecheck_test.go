@@ -53,6 +53,13 @@ func TestCheckCatchesDrift(t *testing.T) {
 			t.Errorf("line %d: err %v, want %q", c.Line, err, want[i])
 		}
 	}
+	multi := Extract("README.md", []byte("```sh\ndagger call -m \"github.com/paved-ci/paved@${V}\" ship \\\n  --source=\"${S}\" \\\n  ${P:+\"--platfroms=${P}\"} \\\n  results export --path=x\n```\n"))
+	if len(multi) != 1 {
+		t.Fatalf("continued command: %d extracted", len(multi))
+	}
+	if err := Check(root, multi[0]); err == nil || !strings.Contains(err.Error(), "--platfroms") {
+		t.Errorf("a misspelt flag inside a shell expansion was not caught: %v", err)
+	}
 	custom := Extract("examples/custom-pipeline/README.md", []byte("```sh\ndagger call check --source=../.. --dir=x --race\n```\n"))
 	if err := Check(root, custom[0]); err == nil || !strings.Contains(err.Error(), "no argument --race") || !strings.Contains(err.Error(), "custom-pipeline/.dagger") {
 		t.Errorf("a README's own module is not the one checked: %v", err)

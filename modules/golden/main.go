@@ -17,6 +17,7 @@ import (
 	"github.com/paved-ci/paved/pipelines/build"
 	"github.com/paved-ci/paved/pipelines/golden"
 	"github.com/paved-ci/paved/pipelines/images"
+	"github.com/paved-ci/paved/pipelines/publish"
 	gotest "github.com/paved-ci/paved/pipelines/test"
 )
 
@@ -36,6 +37,9 @@ type Run struct {
 	Results *dagger.Directory
 	// The built image, one container per platform.
 	Variants []*dagger.Container
+	// The built image as one OCI tarball with every platform
+	// (tarball export --path=app.oci.tar); empty when the build failed.
+	Tarball *dagger.File
 	// ship only: the published image by digest (repo@sha256:...).
 	Image string
 	// ship only: the digest.
@@ -69,6 +73,18 @@ func (m *Paved) Check(
 	// Go build tags, for build and test.
 	// +optional
 	buildTags []string,
+	// Dockerfile path inside dir (default Dockerfile when present).
+	// +optional
+	dockerfile string,
+	// Dockerfile build args as NAME=VALUE; names that look like secrets are refused.
+	// +optional
+	buildArgs []string,
+	// Dockerfile build secrets (RUN --mount=type=secret,id=<secret name>).
+	// +optional
+	buildSecrets []*dagger.Secret,
+	// Command that runs the tests of a Dockerfile app in its test stage.
+	// +optional
+	testCommand string,
 	// Run the tests with the race detector.
 	// +optional
 	race bool,
@@ -114,9 +130,16 @@ func (m *Paved) Check(
 	if err != nil {
 		return nil, err
 	}
+	secrets, err := bridgeSecrets(ctx, lib, buildSecrets...)
+	if err != nil {
+		return nil, err
+	}
 	opts := golden.Options{
 		Build:             build.GoOptions{Dir: dir, Main: main, Platforms: platforms, Tags: buildTags},
 		Test:              gotest.Options{Dir: dir, Race: race, Tags: buildTags},
+		Docker:            build.DockerOptions{Dockerfile: dockerfile, BuildArgs: buildArgs},
+		DockerTest:        gotest.DockerOptions{Command: testCommand},
+		BuildSecrets:      secrets,
 		Lint:              lint,
 		Skip:              skip,
 		Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
@@ -133,10 +156,27 @@ func (m *Paved) Check(
 	if run.Results, err = loadDirectory(ctx, out.Results); err != nil {
 		return nil, err
 	}
-	if run.Variants, err = loadContainers(ctx, out.State.Variants); err != nil {
+	if err := run.setImage(ctx, lib, out.State.Variants); err != nil {
 		return nil, err
 	}
 	return run, nil
+}
+
+// setImage fills Variants and Tarball from the build's variants.
+func (r *Run) setImage(ctx context.Context, lib *daggerlib.Client, variants []*daggerlib.Container) error {
+	if len(variants) == 0 {
+		return nil
+	}
+	var err error
+	if r.Variants, err = loadContainers(ctx, variants); err != nil {
+		return err
+	}
+	id, err := bridge.IDOf(ctx, publish.Tarball(lib, variants))
+	if err != nil {
+		return err
+	}
+	r.Tarball = dag.LoadFileFromID(dagger.FileID(id))
+	return nil
 }
 
 // Version prints the version paved stamps on a build of source (from git).

@@ -14,7 +14,7 @@ import (
 	"github.com/paved-ci/paved/pipelines/golden"
 	"github.com/paved-ci/paved/pipelines/publish"
 	"github.com/paved-ci/paved/pipelines/sign"
-	"github.com/paved-ci/paved/pipelines/tags"
+	tagrules "github.com/paved-ci/paved/pipelines/tags"
 	gotest "github.com/paved-ci/paved/pipelines/test"
 )
 
@@ -43,6 +43,18 @@ func (m *Paved) Ship(
 	// Extra image tags, besides the ones derived from git.
 	// +optional
 	tags []string,
+	// Prefix for every tag derived from git (latest included).
+	// +optional
+	tagPrefix string,
+	// Suffix for every tag derived from git, e.g. -debug.
+	// +optional
+	tagSuffix string,
+	// Treat a shallow clone's tags as complete (move 1.2, 1 and latest).
+	// +optional
+	trustShallowTags bool,
+	// Repository name in the embedded registry; default from the git remote.
+	// +optional
+	name string,
 	// Go build tags.
 	// +optional
 	buildTags []string,
@@ -171,7 +183,8 @@ func (m *Paved) Ship(
 			ContinueOnFailure: continueOnFailure,
 		},
 		Publish: publish.ShipOptions{
-			Repos: image, Tags: tagOptions(tags), Auth: auth, DockerConfig: dockerCfg,
+			Repos: image, Name: name, Auth: auth, DockerConfig: dockerCfg,
+			Tags:           tagrules.Options{Extra: tags, Prefix: tagPrefix, Suffix: tagSuffix, TrustShallowTags: trustShallowTags},
 			AllowOverwrite: allowOverwrite, AuthHint: publish.AuthHint,
 			RefArgs: tagArgs(gitRef, prNumber, defaultBranch),
 		},
@@ -204,7 +217,7 @@ func (m *Paved) Ship(
 	if run.Results, err = loadDirectory(ctx, out.Results); err != nil {
 		return nil, err
 	}
-	if run.Variants, err = loadContainers(ctx, out.State.Variants); err != nil {
+	if err := run.setImage(ctx, lib, out.State.Variants); err != nil {
 		return nil, err
 	}
 	return run, nil
@@ -277,8 +290,6 @@ func (m *Paved) Verify(
 	return fmt.Sprintf("%s@%s passed\n%s", v.Ref, v.Digest, b.String()), nil
 }
 
-func tagOptions(extra []string) tags.Options { return tags.Options{Extra: extra} }
-
-func tagArgs(ref, pr, def string) tags.Args {
-	return tags.Args{GitRef: ref, PullRequest: pr, DefaultBranch: def}
+func tagArgs(ref, pr, def string) tagrules.Args {
+	return tagrules.Args{GitRef: ref, PullRequest: pr, DefaultBranch: def}
 }
