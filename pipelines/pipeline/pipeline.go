@@ -15,6 +15,7 @@ import (
 	"github.com/paved-ci/paved/pipelines/gitmeta"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/results"
+	"github.com/paved-ci/paved/pipelines/version"
 )
 
 // Stage is one step of a pipeline.
@@ -65,6 +66,8 @@ func NewState(client *dagger.Client, source *dagger.Directory, imgs *images.Set,
 	s.Results.Commit = git.Commit
 	s.Results.Version = git.Version()
 	s.Results.Repo = git.RemoteURL
+	s.Results.PavedVersion = version.Get()
+	s.Results.Modules = map[string]string{"paved": s.Results.PavedVersion}
 	return s
 }
 
