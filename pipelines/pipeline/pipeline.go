@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"dagger.io/dagger"
+	"go.opentelemetry.io/otel/codes"
 
 	"github.com/paved-ci/paved/pipelines/gitmeta"
 	"github.com/paved-ci/paved/pipelines/images"
@@ -118,7 +119,13 @@ func Run(ctx context.Context, stages []Stage, s *State) error {
 			continue
 		}
 		start := s.now()
-		err := st.Run(ctx, s)
+		// one named span per stage: Dagger's progress output shows it
+		sctx, span := dagger.Tracer().Start(ctx, "paved "+name)
+		err := st.Run(sctx, s)
+		if err != nil {
+			span.SetStatus(codes.Error, firstLine(err.Error()))
+		}
+		span.End()
 		rec.Duration = s.now().Sub(start)
 		if err != nil {
 			failed = fmt.Errorf("stage %s: %w", name, err)

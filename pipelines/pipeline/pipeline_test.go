@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/paved-ci/paved/pipelines/results"
 )
 
@@ -112,5 +116,22 @@ func TestInsertAfter(t *testing.T) {
 	}
 	if _, err := InsertAfter(base, "lint", fake{name: "x", ran: &ran}); err == nil || !strings.Contains(err.Error(), `no stage named "lint"`) {
 		t.Errorf("err %v", err)
+	}
+}
+
+func TestEveryRunStageIsANamedSpan(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+	var ran []string
+	stages := []Stage{fake{name: "build", ran: &ran}, fake{name: "lint", skip: "off", ran: &ran}, fake{name: "test", err: errors.New("1 failing"), ran: &ran}}
+	Run(t.Context(), stages, &State{now: clock()})
+	var got []string
+	for _, s := range rec.Ended() {
+		got = append(got, s.Name()+":"+s.Status().Code.String())
+	}
+	if strings.Join(got, " ") != "paved build:Unset paved test:Error" {
+		t.Errorf("spans %v", got)
 	}
 }
