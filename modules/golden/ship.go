@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"dagger/golden/internal/dagger"
 
@@ -276,18 +275,10 @@ func (m *Paved) Verify(
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	for _, c := range v.Checks {
-		mark := "ok  "
-		if !c.Passed {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(&b, "%s %s: %s\n", mark, c.Name, c.Reason)
-	}
 	if err := v.Err(); err != nil {
-		return "", fmt.Errorf("%s@%s refused:\n%s", v.Ref, v.Digest, b.String())
+		return "", fmt.Errorf("%w\n%s", err, v.Text())
 	}
-	return fmt.Sprintf("%s@%s passed\n%s", v.Ref, v.Digest, b.String()), nil
+	return v.Text(), nil
 }
 
 func tagArgs(ref, pr, def string) tagrules.Args {

@@ -435,3 +435,22 @@ func oneLine(err error) string {
 	}
 	return s
 }
+
+// Text renders the verdict for people: one line per check, then the
+// outcome with the reference to deploy.
+func (v *Verdict) Text() string {
+	var b strings.Builder
+	for _, c := range v.Checks {
+		mark := "ok  "
+		if !c.Passed {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(&b, "%s %s: %s\n", mark, c.Name, c.Reason)
+	}
+	if v.Passed {
+		fmt.Fprintf(&b, "passed: deploy %s\n", v.Ref)
+	} else {
+		fmt.Fprintf(&b, "refused: %s\n", v.Image)
+	}
+	return b.String()
+}
