@@ -244,18 +244,29 @@ func kebab(s string) string {
 	return b.String()
 }
 
+// readModule reads the dagger.json in dir (relative to root) and returns
+// its Go source folder and name.
+func readModule(root, dir string) (src, name string, err error) {
+	p := filepath.Join(root, dir, "dagger.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", "", err
+	}
+	var cfg struct{ Name, Source string }
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return "", "", fmt.Errorf("%s: %v", p, err)
+	}
+	rel, _ := filepath.Rel(root, filepath.Join(root, dir, cfg.Source))
+	return filepath.ToSlash(rel), cfg.Name, nil
+}
+
 // nearest finds the dagger.json at or above the README's folder and
 // returns its module's source folder and name.
 func nearest(root, file string) (dir, name string, err error) {
 	for d := filepath.Dir(filepath.Join(root, file)); ; d = filepath.Dir(d) {
-		b, err := os.ReadFile(filepath.Join(d, "dagger.json"))
-		if err == nil {
-			var cfg struct{ Name, Source string }
-			if err := json.Unmarshal(b, &cfg); err != nil {
-				return "", "", fmt.Errorf("%s: %v", filepath.Join(d, "dagger.json"), err)
-			}
-			rel, _ := filepath.Rel(root, filepath.Join(d, cfg.Source))
-			return filepath.ToSlash(rel), cfg.Name, nil
+		if _, err := os.Stat(filepath.Join(d, "dagger.json")); err == nil {
+			rel, _ := filepath.Rel(root, d)
+			return readModule(root, rel)
 		}
 		if d == root || filepath.Dir(d) == d {
 			return "", "", fmt.Errorf("no dagger.json above %s", file)
@@ -273,6 +284,8 @@ func Check(root string, c Command) error {
 			return fmt.Errorf("%s: %v", where, err)
 		}
 		c.Module, modName = dir, name
+	} else if src, name, err := readModule(root, c.Module); err == nil {
+		c.Module, modName = src, name // a folder with a dagger.json
 	} else {
 		modName = mainName(root, c.Module)
 	}
