@@ -117,19 +117,11 @@ func (m *Paved) Check(
 	// +optional
 	imagesFile *dagger.File,
 ) (*Run, error) {
-	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
-	if err != nil {
-		return nil, err
-	}
-	lib, err := bridge.Connect(ctx)
+	lib, src, imgs, err := open(ctx, source, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return nil, err
 	}
 	defer lib.Close()
-	src, err := bridge.Directory(ctx, lib, source)
-	if err != nil {
-		return nil, err
-	}
 	secrets, err := bridgeSecrets(ctx, lib, buildSecrets...)
 	if err != nil {
 		return nil, err
@@ -149,10 +141,35 @@ func (m *Paved) Check(
 	if err != nil {
 		return nil, err
 	}
+	return newRun(ctx, lib, out)
+}
+
+// open starts what every job needs: the image table, a dagger.io/dagger
+// client on this session, and the source as a library directory.
+func open(ctx context.Context, source *dagger.Directory, overrides []string, mirror string, file *dagger.File) (*daggerlib.Client, *daggerlib.Directory, *images.Set, error) {
+	imgs, err := imageSet(ctx, overrides, mirror, file)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	lib, err := bridge.Connect(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	src, err := bridge.Directory(ctx, lib, source)
+	if err != nil {
+		lib.Close()
+		return nil, nil, nil, err
+	}
+	return lib, src, imgs, nil
+}
+
+// newRun is the Run every job returns: outcome, summary, results, image.
+func newRun(ctx context.Context, lib *daggerlib.Client, out *golden.Outcome) (*Run, error) {
 	run := &Run{Passed: out.Err == nil, Summary: golden.Summary(out.State.Results)}
 	if out.Err != nil {
 		run.Failure = out.Err.Error()
 	}
+	var err error
 	if run.Results, err = loadDirectory(ctx, out.Results); err != nil {
 		return nil, err
 	}

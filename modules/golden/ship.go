@@ -142,19 +142,11 @@ func (m *Paved) Ship(
 	// +optional
 	imagesFile *dagger.File,
 ) (*Run, error) {
-	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
-	if err != nil {
-		return nil, err
-	}
-	lib, err := bridge.Connect(ctx)
+	lib, src, imgs, err := open(ctx, source, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return nil, err
 	}
 	defer lib.Close()
-	src, err := bridge.Directory(ctx, lib, source)
-	if err != nil {
-		return nil, err
-	}
 	secrets, err := bridgeSecrets(ctx, lib, buildSecrets...)
 	if err != nil {
 		return nil, err
@@ -200,9 +192,9 @@ func (m *Paved) Ship(
 	if err != nil {
 		return nil, err
 	}
-	run := &Run{Passed: out.Err == nil, Summary: golden.Summary(out.State.Results)}
-	if out.Err != nil {
-		run.Failure = out.Err.Error()
+	run, err := newRun(ctx, lib, out.Outcome)
+	if err != nil {
+		return nil, err
 	}
 	if img := out.State.Results.Image; img != nil {
 		run.Image, run.Digest, run.Tags, run.Ephemeral, run.Signature = img.Ref, img.Digest, img.Tags, img.Ephemeral, img.Signature
@@ -212,12 +204,6 @@ func (m *Paved) Ship(
 		if out.Signature.Note != "" {
 			run.Summary += out.Signature.Note + "\n"
 		}
-	}
-	if run.Results, err = loadDirectory(ctx, out.Results); err != nil {
-		return nil, err
-	}
-	if err := run.setImage(ctx, lib, out.State.Variants); err != nil {
-		return nil, err
 	}
 	return run, nil
 }
