@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -641,7 +642,7 @@ func parseDoc(file string, b []byte) (*yaml.Node, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %v", file, yamlErr(err))
+		return nil, yamlErr(file, err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, nil
@@ -656,9 +657,15 @@ func parseDoc(file string, b []byte) (*yaml.Node, error) {
 	return root, nil
 }
 
-// yamlErr keeps yaml.v3's "line N: ..." text but drops its "yaml: " prefix.
-func yamlErr(err error) string {
-	return strings.TrimPrefix(err.Error(), "yaml: ")
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// yamlErr turns yaml.v3's "yaml: line N: msg" into "file:N: msg".
+func yamlErr(file string, err error) error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("%s:%s: %s (invalid YAML)", file, m[1], msg[len(m[0]):])
+	}
+	return fmt.Errorf("%s: %s (invalid YAML)", file, strings.TrimPrefix(msg, "yaml: "))
 }
 
 func eachKey(file string, m *yaml.Node, fn func(k string, kn, v *yaml.Node) error) error {
