@@ -15,8 +15,8 @@ import (
 )
 
 // bigReport grows the real fs report to n vulnerabilities: 100 lock files,
-// each with packages carrying the real findings under 1 000 distinct IDs.
-func bigReport(tb testing.TB, n int) *types.Report {
+// vulnsPerPkg findings per package (real texts), 1 000 distinct IDs.
+func bigReport(tb testing.TB, n, vulnsPerPkg int) *types.Report {
 	tb.Helper()
 	base := load(tb, "trivy-fs.json")
 	var tmpl []types.DetectedVulnerability
@@ -39,12 +39,15 @@ func bigReport(tb testing.TB, n int) *types.Report {
 		for i := 0; i < per; i++ {
 			v := tmpl[i%len(tmpl)]
 			v.VulnerabilityID = fmt.Sprintf("CVE-2024-%05d", (f*per+i)%1000)
-			v.PkgName = fmt.Sprintf("pkg%03d", i)
+			p := i / vulnsPerPkg
+			v.PkgName = fmt.Sprintf("pkg%03d", p)
 			v.PkgID = v.PkgName + "@" + v.InstalledVersion
 			v.Fingerprint = ""
 			res.Vulnerabilities = append(res.Vulnerabilities, v)
-			res.Packages = append(res.Packages, ftypes.Package{ID: v.PkgID, Name: v.PkgName, Version: v.InstalledVersion,
-				Locations: []ftypes.Location{{StartLine: i + 1, EndLine: i + 1}}})
+			if i%vulnsPerPkg == 0 {
+				res.Packages = append(res.Packages, ftypes.Package{ID: v.PkgID, Name: v.PkgName, Version: v.InstalledVersion,
+					Locations: []ftypes.Location{{StartLine: p + 1, EndLine: p + 1}}})
+			}
 		}
 		r.Results = append(r.Results, res)
 	}
@@ -65,9 +68,16 @@ exceptions:
 }
 
 // BenchmarkGateAndConvert10k: the work after trivy — gate plus every
-// format — for a 10 000-finding report.
+// format — for a 10 000-finding report over 2 000 packages (5 findings a
+// package, typical of large images), and over 10 000 packages (the worst
+// case for the SBOM).
 func BenchmarkGateAndConvert10k(b *testing.B) {
-	r := bigReport(b, 10000)
+	for _, per := range []int{5, 1} {
+		b.Run(fmt.Sprintf("pkgs=%d", 10000/per), func(b *testing.B) { benchGateAndConvert(b, bigReport(b, 10000, per)) })
+	}
+}
+
+func benchGateAndConvert(b *testing.B, r *types.Report) {
 	c := gateConfig(b)
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	ctx := context.Background()
@@ -90,7 +100,7 @@ func BenchmarkGateAndConvert10k(b *testing.B) {
 }
 
 func BenchmarkEach10k(b *testing.B) {
-	r := bigReport(b, 10000)
+	r := bigReport(b, 10000, 5)
 	ctx := context.Background()
 	c := gateConfig(b)
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
@@ -121,8 +131,10 @@ func BenchmarkEach10k(b *testing.B) {
 }
 
 func TestBigReportShape(t *testing.T) {
-	r := bigReport(t, 10000)
-	if n := len(report.Findings(r)); n != 10000 {
-		t.Fatalf("findings = %d", n)
+	for _, per := range []int{1, 5} {
+		r := bigReport(t, 10000, per)
+		if n, p := len(report.Findings(r)), report.PackageCount(r); n != 10000 || p != 10000/per {
+			t.Fatalf("findings = %d, packages = %d", n, p)
+		}
 	}
 }

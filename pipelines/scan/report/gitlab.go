@@ -188,7 +188,7 @@ func GitLab(r *types.Report, opts GitLabOptions) ([]byte, error) {
 			out.Vulnerabilities = append(out.Vulnerabilities, gv)
 		}
 	}
-	return json.MarshalIndent(out, "", "  ")
+	return json.Marshal(out)
 }
 
 // gitlabID is trivy's fingerprint when it has one, else a stable hash;

@@ -10,6 +10,7 @@ package report
 // trivy's writer on real reports.
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -63,6 +64,9 @@ type sarifData struct {
 	cvssScore        string
 	cvssData         map[string]any
 	locations        []location
+	// help fills helpText, helpMarkdown and the CVSS fields; set for
+	// vulnerabilities, whose texts are long.
+	help func(*sarifData)
 }
 
 type location struct{ startLine, endLine int }
@@ -70,6 +74,9 @@ type location struct{ startLine, endLine int }
 type sarifWriter struct {
 	run   *sarif.Run
 	rules map[string]int
+	// left counts a rule's findings still to come: only the last one's
+	// texts are kept (as in trivy), so only it computes them.
+	left map[string]int
 }
 
 func (sw *sarifWriter) addResult(d *sarifData) {
@@ -79,8 +86,23 @@ func (sw *sarifWriter) addResult(d *sarifData) {
 		sw.rules[d.vulnerabilityID] = idx
 		sw.run.Tool.Driver.Rules = append(sw.run.Tool.Driver.Rules, sarif.NewRule(d.vulnerabilityID))
 	}
-	// As in trivy, the last finding of a rule sets its texts.
-	r := sw.run.Tool.Driver.Rules[idx].
+	sw.left[d.vulnerabilityID]--
+	if sw.left[d.vulnerabilityID] <= 0 {
+		sw.setRule(sw.run.Tool.Driver.Rules[idx], d)
+	}
+	res := sarif.NewRuleResult(d.vulnerabilityID).
+		WithRuleIndex(idx).
+		WithMessage(sarif.NewTextMessage(d.message)).
+		WithLevel(toSarifErrorLevel(d.severity)).
+		WithLocations(toSarifLocations(d.locations, d.artifactLocation, d.locationMessage))
+	sw.run.Results = append(sw.run.Results, res)
+}
+
+func (sw *sarifWriter) setRule(r *sarif.ReportingDescriptor, d *sarifData) {
+	if d.help != nil {
+		d.help(d)
+	}
+	r.
 		WithName(toSarifRuleName(d.resourceClass)).
 		WithDescription(d.vulnerabilityID).
 		WithShortDescription(&sarif.MultiformatMessageString{Text: &d.shortDescription}).
@@ -91,12 +113,6 @@ func (sw *sarifWriter) addResult(d *sarifData) {
 	if d.url != nil && d.url.String() != "" {
 		r.WithHelpURI(d.url.String())
 	}
-	res := sarif.NewRuleResult(d.vulnerabilityID).
-		WithRuleIndex(idx).
-		WithMessage(sarif.NewTextMessage(d.message)).
-		WithLevel(toSarifErrorLevel(d.severity)).
-		WithLocations(toSarifLocations(d.locations, d.artifactLocation, d.locationMessage))
-	sw.run.Results = append(sw.run.Results, res)
 }
 
 // SARIF renders the report as SARIF 2.1.0, as `trivy --format sarif` would.
@@ -120,13 +136,28 @@ func SARIF(r *types.Report, opts SARIFOptions) ([]byte, error) {
 			"imageID":     r.Metadata.ImageID,
 		}
 	}
-	sw := &sarifWriter{run: run, rules: map[string]int{}}
+	sw := &sarifWriter{run: run, rules: map[string]int{}, left: map[string]int{}}
+	for _, res := range r.Results {
+		for _, v := range res.Vulnerabilities {
+			sw.left[v.VulnerabilityID]++
+		}
+		for _, m := range res.Misconfigurations {
+			sw.left[m.ID]++
+		}
+		for _, sec := range res.Secrets {
+			sw.left[sec.RuleID]++
+		}
+		for _, l := range res.Licenses {
+			sw.left[l.PkgName+":"+l.Name]++
+		}
+	}
 
 	for _, res := range r.Results {
 		target := toPathURI(res.Target, res.Class)
 		locs := packageLocations(res.Packages)
 
-		for _, vuln := range res.Vulnerabilities {
+		for i := range res.Vulnerabilities {
+			vuln := &res.Vulnerabilities[i] // the help closure keeps a pointer, not a copy
 			fullDescription := vuln.Description
 			if fullDescription == "" {
 				fullDescription = vuln.Title
@@ -135,13 +166,10 @@ func SARIF(r *types.Report, opts SARIFOptions) ([]byte, error) {
 			if vuln.PkgPath != "" {
 				path = toPathURI(vuln.PkgPath, res.Class)
 			}
-			cvssData, cvssScore := toCVSSData(vuln)
 			sw.addResult(&sarifData{
 				title:            "vulnerability",
 				vulnerabilityID:  vuln.VulnerabilityID,
 				severity:         vuln.Severity,
-				cvssScore:        cvssScore,
-				cvssData:         cvssData,
 				url:              toURI(vuln.PrimaryURL),
 				resourceClass:    res.Class,
 				artifactLocation: uriString(path),
@@ -149,12 +177,15 @@ func SARIF(r *types.Report, opts SARIFOptions) ([]byte, error) {
 				locations:        locs[vuln.PkgName+"@"+vuln.InstalledVersion],
 				shortDescription: vuln.Title,
 				fullDescription:  fullDescription,
-				helpText: fmt.Sprintf("Vulnerability %v\nSeverity: %v\nPackage: %v\nFixed Version: %v\nLink: [%v](%v)\n%v",
-					vuln.VulnerabilityID, vuln.Severity, vuln.PkgName, vuln.FixedVersion, vuln.VulnerabilityID, vuln.PrimaryURL, vuln.Description),
-				helpMarkdown: fmt.Sprintf("**Vulnerability %v**\n| Severity | Package | Fixed Version | Link |\n| --- | --- | --- | --- |\n|%v|%v|%v|[%v](%v)|\n\n%v",
-					vuln.VulnerabilityID, vuln.Severity, vuln.PkgName, vuln.FixedVersion, vuln.VulnerabilityID, vuln.PrimaryURL, vuln.Description),
 				message: fmt.Sprintf("Package: %v\nInstalled Version: %v\nVulnerability %v\nSeverity: %v\nFixed Version: %v\nLink: [%v](%v)",
 					vuln.PkgName, vuln.InstalledVersion, vuln.VulnerabilityID, vuln.Severity, vuln.FixedVersion, vuln.VulnerabilityID, vuln.PrimaryURL),
+				help: func(d *sarifData) {
+					d.cvssData, d.cvssScore = toCVSSData(*vuln)
+					d.helpText = fmt.Sprintf("Vulnerability %v\nSeverity: %v\nPackage: %v\nFixed Version: %v\nLink: [%v](%v)\n%v",
+						vuln.VulnerabilityID, vuln.Severity, vuln.PkgName, vuln.FixedVersion, vuln.VulnerabilityID, vuln.PrimaryURL, vuln.Description)
+					d.helpMarkdown = fmt.Sprintf("**Vulnerability %v**\n| Severity | Package | Fixed Version | Link |\n| --- | --- | --- | --- |\n|%v|%v|%v|[%v](%v)|\n\n%v",
+						vuln.VulnerabilityID, vuln.Severity, vuln.PkgName, vuln.FixedVersion, vuln.VulnerabilityID, vuln.PrimaryURL, vuln.Description)
+				},
 			})
 		}
 		for _, misconf := range res.Misconfigurations {
@@ -228,11 +259,12 @@ func SARIF(r *types.Report, opts SARIFOptions) ([]byte, error) {
 		run.OriginalUriBaseIDs = map[string]*sarif.ArtifactLocation{"ROOTPATH": {URI: &rootPath}}
 	}
 	doc.AddRun(run)
-	var b strings.Builder
-	if err := doc.PrettyWrite(&b); err != nil {
+	// compact: indenting would double the cost on large reports
+	b, err := json.Marshal(doc)
+	if err != nil {
 		return nil, fmt.Errorf("sarif: %w", err)
 	}
-	return []byte(b.String()), nil
+	return b, nil
 }
 
 // packageLocations indexes package line locations by name@version; the
