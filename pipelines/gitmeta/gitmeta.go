@@ -42,8 +42,10 @@ type Info struct {
 const Script = `set -eu
 g() { git -c safe.directory='*' "$@"; }
 g rev-parse --is-inside-work-tree >/dev/null
-echo "commit=$(g rev-parse HEAD)"
-echo "time=$(g log -1 --format=%ct)"
+commit=$(g rev-parse --verify HEAD)
+time=$(g log -1 --format=%ct)
+echo "commit=$commit"
+echo "time=$time"
 echo "branch=$(g symbolic-ref -q --short HEAD || true)"
 echo "exact=$(g tag --points-at HEAD --list 'v*' | tr '\n' ' ')"
 echo "tags=$(g tag --list 'v*' | tr '\n' ' ')"
@@ -65,7 +67,7 @@ func Read(dir string) (Info, error) {
 		if strings.Contains(msg, "not a git repository") {
 			return Info{}, fmt.Errorf("source %s is not a git repository: paved reads commit and tags from git (run `git init` and commit, or pass the version explicitly)", dir)
 		}
-		if strings.Contains(msg, "ambiguous argument 'HEAD'") || strings.Contains(msg, "does not have any commits") {
+		if strings.Contains(msg, "Needed a single revision") || strings.Contains(msg, "does not have any commits") {
 			return Info{}, fmt.Errorf("source %s: the git repository has no commit yet; commit once so paved has a revision to label the image with", dir)
 		}
 		return Info{}, fmt.Errorf("reading git metadata in %s: %v: %s", dir, err, msg)

@@ -25,7 +25,6 @@ const (
 	GolangciLint = "golangci-lint" // optional lint stage
 	Trivy        = "trivy"         // scanner
 	Registry     = "registry"      // embedded ephemeral OCI registry
-	Cosign       = "cosign"        // only for engine-backed interop checks
 )
 
 // Image is one row of the table.
@@ -41,11 +40,21 @@ type Image struct {
 // defaults is the one table. README "Images" mirrors it; a test keeps
 // them in step.
 var defaults = []Image{
-	{Name: Go, Ref: "golang:1.26-bookworm", Source: "TODO"},
-	{Name: Runtime, Ref: "gcr.io/distroless/static-debian12:nonroot", Source: "TODO"},
-	{Name: GolangciLint, Ref: "golangci/golangci-lint:v2.5.0", Source: "TODO"},
-	{Name: Trivy, Ref: "aquasec/trivy:0.74.0", Source: "TODO"},
-	{Name: Registry, Ref: "registry:2", Source: "TODO"},
+	{Name: Go, Pinned: true,
+		Ref:    "golang:1.26.8-bookworm@sha256:9fdc884aacc3bec89b20ffc69f4bb369c78210e3e4f600387b5128b12c199f81",
+		Source: "docker-library/repo-info repos/golang/remote/1.26.8-bookworm.md @ e243c7edb883107b26904e1bfd094b120b43b9a8 (index digest)"},
+	{Name: Runtime, Pinned: true,
+		Ref:    "gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab",
+		Source: "Merkleye/mcp-server Containerfile @ fcb62762829e0d7cdcfe278aadd24c3298ae7f6b (Renovate pin, also in ~10 other public Dockerfiles)"},
+	{Name: GolangciLint, Pinned: true,
+		Ref:    "golangci/golangci-lint:v2.13.2@sha256:ba07dffad130794ae79ebaa0056809d18c0168f3f846480ffd3eb6c04578b83d",
+		Source: "Batuhan4/cpa-groq Makefile @ ae97b6bc6ff8199151da61630b672ecafb6a2508 (also longhorn/longhorn-instance-manager Dockerfile)"},
+	{Name: Trivy, Pinned: true,
+		Ref:    "aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969",
+		Source: "magrhino/wudup Dockerfile @ abb9e26116534887810e36543c1eaad656bcfb43 (same digest pinned as mirror.gcr.io/aquasec/trivy:0.74.0 elsewhere)"},
+	{Name: Registry, Pinned: true,
+		Ref:    "registry:3@sha256:852b3e4d378c426dda6b318fe9d9bfe8e92a0eccb9926671ec3d3ea17a196696",
+		Source: "docker-library/repo-info repos/registry/remote/3.md @ c42e9ed57ff61167658ffa7a9782fdd5bf78eba5 (index digest, distribution 3.1.2)"},
 }
 
 // Defaults returns a copy of the table, sorted by name.
@@ -216,4 +225,30 @@ func fileLabel(n string) string {
 		return "(argument)"
 	}
 	return n
+}
+
+// ParseOverrides reads "name=reference" pairs as module arguments give them
+// (--image go=mirror.example.com/golang:1.26).
+func ParseOverrides(pairs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("image override %q: want name=reference, e.g. go=mirror.example.com/golang:1.26 (names: %s)", p, strings.Join(Names(), ", "))
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, nil
+}
+
+// FromArgs builds a Set from module arguments: "name=reference" overrides,
+// a mirror prefix and the content of an images file (may be empty). With
+// no images file given, PAVED_IMAGES is not consulted: inside a module the
+// caller's environment is not visible, so the file is passed explicitly.
+func FromArgs(overrides []string, mirror, file string) (*Set, error) {
+	ov, err := ParseOverrides(overrides)
+	if err != nil {
+		return nil, err
+	}
+	return New(Options{File: []byte(file), FileName: "images-file", Mirror: mirror, Override: ov})
 }

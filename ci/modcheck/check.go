@@ -1,0 +1,410 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+)
+
+// Pinned versions every module must use.
+const (
+	EngineVersion = "v0.21.9"
+	DaggerModule  = "dagger.io/dagger"
+	PavedModule   = "github.com/paved-ci/paved"
+	OtelVersion   = "v1.44.0"
+)
+
+// otelPins must be required at OtelVersion: newer otel with the SDK's
+// replace of otel/log makes the generated code fail with an import cycle.
+var otelPins = []string{
+	"go.opentelemetry.io/otel",
+	"go.opentelemetry.io/otel/trace",
+	"go.opentelemetry.io/otel/metric",
+	"go.opentelemetry.io/otel/sdk",
+}
+
+// sideEffect names functions that write outside the pipeline. They must set
+// +cache="never" or +cache="session": a cached result would silently skip
+// the push or signature on a repeat.
+var sideEffect = regexp.MustCompile(`^(Publish|Ship|Sign|Attest|Release|Push|Export|Upload|Deploy)`)
+
+// Config is the part of dagger.json paved checks.
+type Config struct {
+	Name          string          `json:"name"`
+	EngineVersion string          `json:"engineVersion"`
+	SDK           json.RawMessage `json:"sdk"`
+	Source        string          `json:"source"`
+	Include       []string        `json:"include"`
+}
+
+func (c Config) sdkSource() string {
+	var s string
+	if json.Unmarshal(c.SDK, &s) == nil {
+		return s
+	}
+	var o struct {
+		Source string `json:"source"`
+	}
+	json.Unmarshal(c.SDK, &o)
+	return o.Source
+}
+
+// FindModules lists the folders holding a dagger.json, skipping testdata
+// and hidden folders.
+func FindModules(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != root && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && d.Name() == "dagger.json" {
+			out = append(out, filepath.Dir(p))
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+// Check validates and compiles the module whose dagger.json is in dir.
+func Check(root, dir string) error {
+	var problems []string
+	bad := func(f string, a ...any) { problems = append(problems, fmt.Sprintf(f, a...)) }
+
+	raw, err := os.ReadFile(filepath.Join(dir, "dagger.json"))
+	if err != nil {
+		return err
+	}
+	var cfg Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return fmt.Errorf("dagger.json: %v", err)
+	}
+	if cfg.Name == "" {
+		bad("dagger.json: no name")
+	}
+	if cfg.EngineVersion != EngineVersion {
+		bad("dagger.json: engineVersion %q, want %q", cfg.EngineVersion, EngineVersion)
+	}
+	if cfg.sdkSource() != "go" {
+		bad("dagger.json: sdk %s, want go", string(cfg.SDK))
+	}
+	src := filepath.Join(dir, filepath.FromSlash(cfg.Source))
+	if cfg.Source == "" {
+		src = dir
+	}
+
+	gomodPath := filepath.Join(src, "go.mod")
+	gomodRaw, err := os.ReadFile(gomodPath)
+	if err != nil {
+		return fmt.Errorf("module source %s has no go.mod: %v", src, err)
+	}
+	mf, err := modfile.Parse(gomodPath, gomodRaw, nil)
+	if err != nil {
+		return err
+	}
+	req := map[string]string{}
+	for _, r := range mf.Require {
+		req[r.Mod.Path] = r.Mod.Version
+	}
+	for _, p := range otelPins {
+		if req[p] != OtelVersion {
+			bad("go.mod: %s must be required at %s (found %q)", p, OtelVersion, req[p])
+		}
+	}
+	if v := req[DaggerModule]; v != "" && v != EngineVersion {
+		bad("go.mod: %s %s, want %s", DaggerModule, v, EngineVersion)
+	}
+	var pavedReplace string
+	for _, r := range mf.Replace {
+		if r.Old.Path == PavedModule {
+			pavedReplace = r.New.Path
+		}
+	}
+	importsPaved := req[PavedModule] != ""
+	if importsPaved {
+		if pavedReplace == "" {
+			bad("go.mod: requires %s but has no replace to the repository root", PavedModule)
+		} else if rp, _ := filepath.Abs(filepath.Join(src, pavedReplace)); rp != root {
+			bad("go.mod: replace %s => %s points at %s, not the repository root %s", PavedModule, pavedReplace, rp, root)
+		}
+	}
+
+	problems = append(problems, cachePragmas(src)...)
+
+	pkgs, buildErr := compile(root, src, mf.Module.Mod.Path, gomodRaw, pavedReplace)
+	if buildErr != nil {
+		bad("compile: %v", buildErr)
+	}
+	// Every paved package the module compiles must be loaded with it.
+	for _, p := range pkgs {
+		relDir := strings.TrimPrefix(strings.TrimPrefix(p, PavedModule), "/")
+		if relDir == p {
+			continue
+		}
+		need := []string{"go.mod", "go.sum", relDir}
+		for _, n := range need {
+			if !covered(root, dir, cfg.Include, n) {
+				bad("dagger.json: include does not load %s, which the module compiles (add e.g. %q)", n, includeFor(root, dir, n))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New("  " + strings.Join(dedupe(problems), "\n  "))
+	}
+	return nil
+}
+
+// covered reports whether an include pattern (relative to the dagger.json
+// folder) loads repo-relative path target. Understands exact paths and a
+// trailing /** or /**/*.
+func covered(root, dir string, include []string, target string) bool {
+	for _, inc := range include {
+		p := filepath.ToSlash(filepath.Clean(filepath.Join(dir, filepath.FromSlash(strings.TrimSuffix(strings.TrimSuffix(inc, "/*"), "/**")))))
+		r, err := filepath.Rel(root, filepath.FromSlash(p))
+		if err != nil {
+			continue
+		}
+		r = filepath.ToSlash(r)
+		recursive := strings.HasSuffix(inc, "/**") || strings.HasSuffix(inc, "/**/*")
+		if r == target || (recursive && (r == "." || strings.HasPrefix(target, r+"/"))) {
+			return true
+		}
+	}
+	return false
+}
+
+func includeFor(root, dir, target string) string {
+	r, err := filepath.Rel(dir, filepath.Join(root, target))
+	if err != nil {
+		return target
+	}
+	if target == "go.mod" || target == "go.sum" {
+		return filepath.ToSlash(r)
+	}
+	return filepath.ToSlash(r) + "/**/*"
+}
+
+// cachePragmas finds exported methods with side-effect names whose doc
+// comment lacks +cache="never" or +cache="session".
+func cachePragmas(src string) []string {
+	var out []string
+	fset := token.NewFileSet()
+	files, _ := filepath.Glob(filepath.Join(src, "*.go"))
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || filepath.Base(f) == "dagger.gen.go" {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, parser.ParseComments)
+		if err != nil {
+			out = append(out, fmt.Sprintf("%s: %v", f, err))
+			continue
+		}
+		for _, d := range af.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Recv == nil || !fd.Name.IsExported() || !sideEffect.MatchString(fd.Name.Name) {
+				continue
+			}
+			doc := ""
+			if fd.Doc != nil {
+				doc = fd.Doc.Text()
+			}
+			if !strings.Contains(doc, `+cache="never"`) && !strings.Contains(doc, `+cache="session"`) {
+				out = append(out, fmt.Sprintf("%s: function %s has side effects but no // +cache=\"never\" (or \"session\"): Dagger would cache its result and a repeat would silently do nothing",
+					fset.Position(fd.Pos()), fd.Name.Name))
+			}
+		}
+	}
+	return out
+}
+
+// compile builds and vets a copy of the module with a stand-in generated
+// package, and returns the packages it depends on.
+func compile(root, src, modPath string, gomod []byte, pavedReplace string) ([]string, error) {
+	tmp, err := os.MkdirTemp("", "paved-modcheck-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+
+	// module sources, without anything code generation would write
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		r, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			if r == "internal/dagger" || r == "internal/querybuilder" || r == "internal/telemetry" || d.Name() == "testdata" || (r != "." && strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(tmp, r), 0o755)
+		}
+		if d.Name() == "dagger.gen.go" || !(strings.HasSuffix(p, ".go") || d.Name() == "go.sum") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(tmp, r), b, 0o644)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// go.mod with the replace made absolute
+	mf, err := modfile.Parse("go.mod", gomod, nil)
+	if err != nil {
+		return nil, err
+	}
+	if pavedReplace != "" {
+		mf.AddReplace(PavedModule, "", root, "")
+	}
+	mf.Cleanup()
+	out, err := mf.Format()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), out, 0o644); err != nil {
+		return nil, err
+	}
+	if err := writeStandIn(root, tmp, modPath); err != nil {
+		return nil, err
+	}
+	env := cleanEnv()
+	run := func(args ...string) ([]byte, error) {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = tmp
+		cmd.Env = env
+		var buf bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &buf, &buf
+		err := cmd.Run()
+		return bytes.ReplaceAll(buf.Bytes(), []byte(tmp), []byte(src)), err
+	}
+	if out, err := run("mod", "tidy"); err != nil {
+		return nil, fmt.Errorf("go mod tidy: %v\n%s", err, out)
+	}
+	if out, err := run("build", "./..."); err != nil {
+		return nil, fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	if out, err := run("vet", "./..."); err != nil {
+		return nil, fmt.Errorf("go vet: %v\n%s", err, out)
+	}
+	deps, err := run("list", "-deps", "-f", "{{.ImportPath}}", "./...")
+	if err != nil {
+		return nil, fmt.Errorf("go list: %v\n%s", err, deps)
+	}
+	var pkgs []string
+	for _, l := range strings.Split(strings.TrimSpace(string(deps)), "\n") {
+		if strings.HasPrefix(l, PavedModule+"/") {
+			pkgs = append(pkgs, l)
+		}
+	}
+	return pkgs, nil
+}
+
+// cleanEnv drops GOEXPERIMENT (the engine builds modules without it) and
+// GOFLAGS that would change module resolution.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "GOEXPERIMENT=") || strings.HasPrefix(kv, "GOFLAGS=") || strings.HasPrefix(kv, "GOWORK=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "GOWORK=off", "GOFLAGS=-mod=mod")
+}
+
+// writeStandIn writes internal/dagger (the core API of the pinned
+// dagger.io/dagger as a package of the module's own) and the main
+// package's dagger.gen.go with `dag`.
+func writeStandIn(root, tmp, modPath string) error {
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", DaggerModule)
+	cmd.Dir = root
+	cmd.Env = cleanEnv()
+	dirOut, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("locating %s in the module cache (run go mod download in %s): %v", DaggerModule, root, err)
+	}
+	sdkDir := strings.TrimSpace(string(dirOut))
+	if !strings.Contains(sdkDir, "@"+EngineVersion) {
+		return fmt.Errorf("root go.mod resolves %s at %s, want %s", DaggerModule, sdkDir, EngineVersion)
+	}
+	gen, err := os.ReadFile(filepath.Join(sdkDir, "dagger.gen.go"))
+	if err != nil {
+		return err
+	}
+	internal := filepath.Join(tmp, "internal", "dagger")
+	if err := os.MkdirAll(internal, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(internal, "dagger.gen.go"), gen, 0o644); err != nil {
+		return err
+	}
+	client := `// Code generated by paved's modcheck (stand-in for dagger develop). DO NOT EDIT.
+
+package dagger
+
+import (
+	"context"
+
+	"github.com/dagger/querybuilder"
+)
+
+// Client is the module's client: the core API and, under real code
+// generation, the module's dependencies.
+type Client struct {
+	*Query
+}
+
+// Connect returns the client; in a module it joins the caller's session.
+func Connect() *Client {
+	return &Client{Query: &Query{query: querybuilder.Query()}}
+}
+
+// SetMarshalContext sets the context used when marshalling IDs.
+func SetMarshalContext(ctx context.Context) { marshalCtx = ctx }
+`
+	if err := os.WriteFile(filepath.Join(internal, "client.gen.go"), []byte(client), 0o644); err != nil {
+		return err
+	}
+	main := fmt.Sprintf(`// Code generated by paved's modcheck (stand-in for dagger develop). DO NOT EDIT.
+
+package main
+
+import "%s"
+
+var dag = dagger.Connect()
+
+func main() { _ = dag }
+`, path.Join(modPath, "internal", "dagger"))
+	return os.WriteFile(filepath.Join(tmp, "dagger.gen.go"), []byte(main), 0o644)
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

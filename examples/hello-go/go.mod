@@ -1,0 +1,3 @@
+module github.com/paved-ci/paved/examples/hello-go
+
+go 1.26

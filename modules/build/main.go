@@ -1,0 +1,141 @@
+// Build compiles Go applications into minimal, non-root, multi-platform
+// container images with paved's build stage.
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"dagger/build/internal/dagger"
+
+	"github.com/paved-ci/paved/pipelines/bridge"
+	"github.com/paved-ci/paved/pipelines/build"
+	"github.com/paved-ci/paved/pipelines/golden"
+	"github.com/paved-ci/paved/pipelines/images"
+)
+
+// Build is paved's build stage.
+type Build struct{}
+
+// Go cross-compiles a static binary per platform (CGO off, -trimpath,
+// version and commit from git in -ldflags) and packages each onto the
+// runtime base image as a non-root container labelled with its commit.
+// Returns one container per platform, ready for a multi-platform publish.
+func (m *Build) Go(
+	ctx context.Context,
+	// Repository root, with .git: the version, commit and commit time come from git.
+	source *dagger.Directory,
+	// Folder of the Go module inside source (monorepos), e.g. services/api.
+	// +optional
+	dir string,
+	// Main package relative to the Go module, e.g. ./cmd/server.
+	// +default="."
+	main string,
+	// Executable name; default: the main package's folder name.
+	// +optional
+	binary string,
+	// Platforms to build; default linux/amd64 and linux/arm64.
+	// +optional
+	platforms []string,
+	// Go build tags.
+	// +optional
+	tags []string,
+	// Extra -ldflags, appended to paved's (-s -w -X main.version=...).
+	// +optional
+	ldflags []string,
+	// Version to stamp instead of the one git describes (e.g. 1.4.2).
+	// +optional
+	version string,
+	// Commit to stamp when source has no .git (with commitTime).
+	// +optional
+	commit string,
+	// Commit time (Unix seconds or RFC 3339) when source has no .git.
+	// +optional
+	commitTime string,
+	// Tool image overrides as name=reference, e.g. go=mirror.example.com/golang:1.26.
+	// +optional
+	imageOverride []string,
+	// Registry mirror prefix for every default image, e.g. mirror.example.com/hub.
+	// +optional
+	imageMirror string,
+	// Images file: a JSON object from image name to reference.
+	// +optional
+	imagesFile *dagger.File,
+) ([]*dagger.Container, error) {
+	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
+	if err != nil {
+		return nil, err
+	}
+	lib, err := bridge.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer lib.Close()
+	src, err := bridge.Directory(ctx, lib, source)
+	if err != nil {
+		return nil, err
+	}
+	git, err := golden.Git(ctx, lib, src, imgs, golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime})
+	if err != nil {
+		return nil, err
+	}
+	opts := build.GoOptions{Dir: dir, Main: main, Binary: binary, Platforms: platforms, Tags: tags, Ldflags: ldflags, Images: imgs}
+	plan, err := build.NewPlan(opts, git)
+	if err != nil {
+		return nil, err
+	}
+	variants, err := build.Go(ctx, lib, src, plan, opts)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := bridge.IDsOf(ctx, variants)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*dagger.Container, len(ids))
+	for i, id := range ids {
+		out[i] = dag.LoadContainerFromID(dagger.ContainerID(id))
+	}
+	return out, nil
+}
+
+// Version prints the version paved would stamp on a build of source.
+func (m *Build) Version(
+	ctx context.Context,
+	// Repository root, with .git.
+	source *dagger.Directory,
+	// Tool image overrides as name=reference.
+	// +optional
+	imageOverride []string,
+) (string, error) {
+	imgs, err := imageSet(ctx, imageOverride, "", nil)
+	if err != nil {
+		return "", err
+	}
+	lib, err := bridge.Connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer lib.Close()
+	src, err := bridge.Directory(ctx, lib, source)
+	if err != nil {
+		return "", err
+	}
+	git, err := build.GitInfo(ctx, lib, src, imgs)
+	if err != nil {
+		return "", err
+	}
+	return git.Version(), nil
+}
+
+func imageSet(ctx context.Context, overrides []string, mirror string, file *dagger.File) (*images.Set, error) {
+	content := ""
+	if file != nil {
+		c, err := file.Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading images-file: %w", err)
+		}
+		content = c
+	}
+	return images.FromArgs(overrides, mirror, content)
+}

@@ -1,0 +1,187 @@
+// Paved is the golden path for application teams: build, test (and, as
+// the stages land, scan, sign and publish) with one call, the same on a
+// laptop and in CI.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"dagger/golden/internal/dagger"
+
+	"github.com/paved-ci/paved/pipelines/bridge"
+	"github.com/paved-ci/paved/pipelines/build"
+	"github.com/paved-ci/paved/pipelines/golden"
+	"github.com/paved-ci/paved/pipelines/images"
+	gotest "github.com/paved-ci/paved/pipelines/test"
+)
+
+// Paved is the golden-path module.
+type Paved struct{}
+
+// Run is the outcome of a golden-path job.
+type Run struct {
+	// Whether every stage passed (skipped stages do not fail a run).
+	Passed bool
+	// One line per stage: name, status, duration, reason.
+	Summary string
+	// The first stage failure, empty when the run passed.
+	Failure string
+	// Results directory: results.json, junit.xml, coverage.out, test.json.
+	// Export it for CI: `... results export --path=./paved-results`.
+	Results *dagger.Directory
+	// The built image, one container per platform.
+	Variants []*dagger.Container
+}
+
+// Check is what a pull request runs: build the Go application for every
+// platform, optionally lint, and run its tests. Nothing is published.
+func (m *Paved) Check(
+	ctx context.Context,
+	// Repository root, with .git (version and commit come from git).
+	source *dagger.Directory,
+	// Folder of the Go module inside source (monorepos), e.g. services/api.
+	// +optional
+	dir string,
+	// Main package relative to the Go module, e.g. ./cmd/server.
+	// +default="."
+	main string,
+	// Platforms to build; default linux/amd64 and linux/arm64.
+	// +optional
+	platforms []string,
+	// Go build tags, for build and test.
+	// +optional
+	tags []string,
+	// Run the tests with the race detector.
+	// +optional
+	race bool,
+	// Run golangci-lint before the tests.
+	// +optional
+	lint bool,
+	// Stages to skip by name (lint, test).
+	// +optional
+	skip []string,
+	// Version to stamp instead of the one git describes.
+	// +optional
+	version string,
+	// Commit to stamp when source has no .git (with commitTime).
+	// +optional
+	commit string,
+	// Commit time (Unix seconds or RFC 3339) when source has no .git.
+	// +optional
+	commitTime string,
+	// Record a failing stage in the results instead of failing the call
+	// (CI exports the results, then fails the job from them).
+	// +optional
+	continueOnFailure bool,
+	// Tool image overrides as name=reference, e.g. go=mirror.example.com/golang:1.26.
+	// +optional
+	imageOverride []string,
+	// Registry mirror prefix for every default image, e.g. mirror.example.com/hub.
+	// +optional
+	imageMirror string,
+	// Images file: a JSON object from image name to reference.
+	// +optional
+	imagesFile *dagger.File,
+) (*Run, error) {
+	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
+	if err != nil {
+		return nil, err
+	}
+	lib, err := bridge.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer lib.Close()
+	src, err := bridge.Directory(ctx, lib, source)
+	if err != nil {
+		return nil, err
+	}
+	opts := golden.Options{
+		Build:             build.GoOptions{Dir: dir, Main: main, Platforms: platforms, Tags: tags},
+		Test:              gotest.Options{Dir: dir, Race: race, Tags: tags},
+		Lint:              lint,
+		Skip:              skip,
+		Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
+		ContinueOnFailure: continueOnFailure,
+	}
+	out, err := golden.Check(ctx, lib, src, imgs, opts)
+	if err != nil {
+		return nil, err
+	}
+	run := &Run{Passed: out.Err == nil, Summary: golden.Summary(out.State.Results)}
+	if out.Err != nil {
+		run.Failure = out.Err.Error()
+	}
+	id, err := bridge.IDOf(ctx, out.Results)
+	if err != nil {
+		return nil, err
+	}
+	run.Results = dag.LoadDirectoryFromID(dagger.DirectoryID(id))
+	ids, err := bridge.IDsOf(ctx, out.State.Variants)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		run.Variants = append(run.Variants, dag.LoadContainerFromID(dagger.ContainerID(id)))
+	}
+	return run, nil
+}
+
+// Version prints the version paved stamps on a build of source (from git).
+func (m *Paved) Version(
+	ctx context.Context,
+	// Repository root, with .git.
+	source *dagger.Directory,
+) (string, error) {
+	lib, err := bridge.Connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer lib.Close()
+	src, err := bridge.Directory(ctx, lib, source)
+	if err != nil {
+		return "", err
+	}
+	git, err := build.GitInfo(ctx, lib, src, images.MustDefault())
+	if err != nil {
+		return "", err
+	}
+	return git.Version(), nil
+}
+
+// Images lists every image paved uses after overrides, as JSON: what an
+// air-gapped company mirrors.
+func (m *Paved) Images(
+	ctx context.Context,
+	// Tool image overrides as name=reference.
+	// +optional
+	imageOverride []string,
+	// Registry mirror prefix for every default image.
+	// +optional
+	imageMirror string,
+	// Images file: a JSON object from image name to reference.
+	// +optional
+	imagesFile *dagger.File,
+) (string, error) {
+	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.MarshalIndent(imgs.All(), "", "  ")
+	return string(b) + "\n", err
+}
+
+func imageSet(ctx context.Context, overrides []string, mirror string, file *dagger.File) (*images.Set, error) {
+	content := ""
+	if file != nil {
+		c, err := file.Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading images-file: %w", err)
+		}
+		content = strings.TrimSpace(c)
+	}
+	return images.FromArgs(overrides, mirror, content)
+}

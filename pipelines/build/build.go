@@ -1,0 +1,142 @@
+// Package build is paved's build stage: a native Go build (cross-compiled
+// static binaries on a minimal non-root base) or a Dockerfile build, both
+// returning one container per platform, ready for a multi-arch publish.
+package build
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"dagger.io/dagger"
+
+	"github.com/paved-ci/paved/pipelines/gitmeta"
+	"github.com/paved-ci/paved/pipelines/gotool"
+	"github.com/paved-ci/paved/pipelines/images"
+)
+
+// GitInfo reads git metadata from the source inside the toolchain
+// container with the same script the host uses (gitmeta.Script).
+func GitInfo(ctx context.Context, client *dagger.Client, src *dagger.Directory, imgs *images.Set) (gitmeta.Info, error) {
+	ok, err := src.Exists(ctx, ".git")
+	if err != nil {
+		return gitmeta.Info{}, fmt.Errorf("checking the source for .git: %w", err)
+	}
+	if !ok {
+		return gitmeta.Info{}, fmt.Errorf("source has no .git: paved reads the commit, its time and tags from git. Pass the repository root (dagger call ... --source=.) so .git comes along, or set --version and --commit explicitly")
+	}
+	out, err := client.Container().
+		From(imgs.Ref(images.Go)).
+		WithMountedDirectory(gotool.SrcPath, src).
+		WithWorkdir(gotool.SrcPath).
+		WithExec([]string{"sh", "-c", gitmeta.Script}).
+		Stdout(ctx)
+	if err != nil {
+		return gitmeta.Info{}, fmt.Errorf("reading git metadata from the source: %w", err)
+	}
+	return gitmeta.Parse([]byte(out))
+}
+
+// CheckGoSource fails with a clear message when the source is not a Go
+// module at dir or the main package is missing.
+func CheckGoSource(ctx context.Context, src *dagger.Directory, p *Plan) error {
+	gomod := path.Join(p.Dir, "go.mod")
+	ok, err := src.Exists(ctx, gomod, dagger.DirectoryExistsOpts{ExpectedType: dagger.ExistsTypeRegularType})
+	if err != nil {
+		return fmt.Errorf("checking the source for %s: %w", gomod, err)
+	}
+	if !ok {
+		return fmt.Errorf("source has no %s: the native Go build needs a Go module there (set --dir to the module's folder in a monorepo, or add a Dockerfile to build any other language)", gomod)
+	}
+	mainDir := path.Join(p.Dir, p.Main)
+	ok, err = src.Exists(ctx, mainDir, dagger.DirectoryExistsOpts{ExpectedType: dagger.ExistsTypeDirectoryType})
+	if err != nil {
+		return fmt.Errorf("checking the source for main package %s: %w", p.Main, err)
+	}
+	if !ok {
+		return fmt.Errorf("main package %q does not exist in the source (looked for folder %s); set --main to the folder of package main, e.g. ./cmd/server", p.Main, mainDir)
+	}
+	return nil
+}
+
+// Go builds the plan: one static binary per platform, cross-compiled in a
+// single native toolchain container, each packaged onto the runtime base
+// for its platform. The variants' platforms are checked, because Dagger
+// silently gives an amd64 container when the base image lacks the
+// requested platform and a multi-arch publish would then be single-arch.
+func Go(ctx context.Context, client *dagger.Client, src *dagger.Directory, p *Plan, opts GoOptions) ([]*dagger.Container, error) {
+	if err := CheckGoSource(ctx, src, p); err != nil {
+		return nil, err
+	}
+	imgs := opts.Images
+	if imgs == nil {
+		imgs = images.MustDefault()
+	}
+	tool := gotool.Container(client, src, gotool.Options{Images: imgs, Dir: p.Dir, Env: opts.Env}).
+		// Download once for all platforms; a cache hit when go.sum is unchanged.
+		WithExec([]string{"go", "mod", "download"})
+	var variants []*dagger.Container
+	for _, st := range p.Steps {
+		b := tool
+		for _, k := range SortedEnv(st.Env) {
+			b = b.WithEnvVariable(k, st.Env[k])
+		}
+		bin := b.WithExec(st.Args).File(st.Output)
+		variants = append(variants, Package(client, p, st.Platform, bin))
+	}
+	hint := fmt.Sprintf("use a multi-platform base image (override the %q image) or drop these platforms", images.Runtime)
+	if err := CheckPlatforms(ctx, "base image "+p.BaseImage, hint, p.Steps, variants); err != nil {
+		return nil, err
+	}
+	return variants, nil
+}
+
+// Package puts a binary onto the runtime base for one platform: non-root,
+// file times and created label from the commit so that two builds of one
+// commit give one digest.
+func Package(client *dagger.Client, p *Plan, pl Platform, bin *dagger.File) *dagger.Container {
+	dir := client.Directory().
+		WithFile(p.Binary, bin, dagger.DirectoryWithFileOpts{Permissions: 0o755}).
+		WithTimestamps(int(p.Epoch))
+	ctr := client.Container(dagger.ContainerOpts{Platform: dagger.Platform(pl.String())}).
+		From(p.BaseImage).
+		WithDirectory(BinPath, dir).
+		WithUser(NonRootUser).
+		WithEntrypoint([]string{path.Join(BinPath, p.Binary)})
+	for _, k := range SortedEnv(p.Labels) {
+		ctr = ctr.WithLabel(k, p.Labels[k])
+	}
+	return ctr
+}
+
+// CheckPlatforms compares each variant's platform with the one asked for;
+// base names the image at fault and hint says how to fix it.
+func CheckPlatforms(ctx context.Context, base, hint string, steps []Step, variants []*dagger.Container) error {
+	var bad []string
+	for i, v := range variants {
+		got, err := v.Platform(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the platform of the %s variant: %w", steps[i].Platform, err)
+		}
+		if !samePlatform(string(got), steps[i].Platform) {
+			bad = append(bad, fmt.Sprintf("%s (came out as %s)", steps[i].Platform, got))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%s has no variant for %s: %s", base, strings.Join(bad, ", "), hint)
+	}
+	return nil
+}
+
+func samePlatform(got string, want Platform) bool {
+	g, err := ParsePlatform(got)
+	if err != nil {
+		return false
+	}
+	// arm64 images often omit the v8 variant.
+	if g.Arch == "arm64" && want.Arch == "arm64" {
+		return g.OS == want.OS
+	}
+	return g == want
+}

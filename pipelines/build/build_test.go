@@ -1,0 +1,242 @@
+package build
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paved-ci/paved/pipelines/daggertest"
+	"github.com/paved-ci/paved/pipelines/gitmeta"
+	"github.com/paved-ci/paved/pipelines/images"
+)
+
+var testGit = gitmeta.Info{
+	Commit:     "0123456789abcdef0123456789abcdef01234567",
+	CommitTime: time.Unix(1767225600, 0).UTC(),
+	ExactTags:  []string{"v1.4.2"},
+	RemoteURL:  "https://github.com/acme/hello.git",
+}
+
+// existsAnswer says go.mod and the main folder exist unless listed as missing.
+func existsAnswer(missing ...string) daggertest.Answer {
+	return func(l daggertest.Leaf) (any, bool) {
+		if l.Name() != "exists" {
+			return nil, false
+		}
+		p := strings.Trim(l.Arg(-1, "path"), `"`)
+		for _, m := range missing {
+			if p == m {
+				return false, true
+			}
+		}
+		return true, true
+	}
+}
+
+// platformAnswer reports each container's requested platform, except that
+// base images in noArm64 come out as amd64 (what Dagger does).
+func platformAnswer(noArm64 bool) daggertest.Answer {
+	return func(l daggertest.Leaf) (any, bool) {
+		if l.Name() != "platform" {
+			return nil, false
+		}
+		p := strings.Trim(l.Arg(0, "platform"), `"`)
+		if noArm64 && strings.Contains(p, "arm64") {
+			return "linux/amd64", true
+		}
+		return p, true
+	}
+}
+
+func TestQueryGoBuildUsesPinnedToolchainCachesTrimpathAndLdflags(t *testing.T) {
+	client, conn := daggertest.New(t, existsAnswer(), platformAnswer(false))
+	opts := GoOptions{Main: "./cmd/hello"}
+	p, err := NewPlan(opts, testGit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	variants, err := Go(t.Context(), client, client.Directory(), p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(variants) != 2 {
+		t.Fatalf("%d variants, want 2", len(variants))
+	}
+	goImage := images.MustDefault().Ref(images.Go)
+	for _, plat := range []struct{ goos, goarch string }{{"linux", "amd64"}, {"linux", "arm64"}} {
+		// the toolchain query: native container, caches, flags, cross env
+		conn.AssertQueried(t,
+			`container{from(address:"`+goImage+`")`,
+			`withMountedCache(cache:"id`, `cacheVolume(key:\"paved-go-mod\")", path:"/go/pkg/mod")`,
+			`cacheVolume(key:\"paved-go-build\")", path:"/root/.cache/go-build")`,
+			`withEnvVariable(name:"GOFLAGS", value:"-trimpath -buildvcs=false")`,
+			`withEnvVariable(name:"GOARCH", value:"`+plat.goarch+`")`,
+			`withEnvVariable(name:"CGO_ENABLED", value:"0")`,
+			`main.version=1.4.2`, `main.commit=`+testGit.Commit,
+			`"-o","/out/linux/`+plat.goarch+`/hello","./cmd/hello"]){file(path:"/out/linux/`+plat.goarch+`/hello")`,
+		)
+		// the runtime query: base for the platform, labels, non-root
+		conn.AssertQueried(t,
+			`container(platform:"`+plat.goos+`/`+plat.goarch+`"){from(address:"`+images.MustDefault().Ref(images.Runtime)+`")`,
+			`withTimestamps(timestamp:1767225600)`,
+			`withUser(name:"65532:65532")`,
+			`withEntrypoint(args:["/usr/local/bin/hello"])`,
+			`withLabel(name:"org.opencontainers.image.revision", value:"`+testGit.Commit+`")`,
+			`withLabel(name:"org.opencontainers.image.created", value:"2026-01-01T00:00:00Z")`,
+			`withLabel(name:"org.opencontainers.image.version", value:"1.4.2")`,
+			`{platform}`,
+		)
+	}
+	// The toolchain never runs emulated: no platform on its container.
+	conn.AssertNotQueried(t, `container(platform:"linux/arm64"){from(address:"`+goImage)
+}
+
+func TestQueryGoImageOverrideReplacesThePinnedDefault(t *testing.T) {
+	client, conn := daggertest.New(t, existsAnswer(), platformAnswer(false))
+	imgs, err := images.New(images.Options{Override: map[string]string{"go": "mirror.example.com/golang:1.26"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := GoOptions{Images: imgs, Platforms: []string{"linux/amd64"}}
+	p, _ := NewPlan(opts, testGit)
+	if _, err := Go(t.Context(), client, client.Directory(), p, opts); err != nil {
+		t.Fatal(err)
+	}
+	conn.AssertQueried(t, `from(address:"mirror.example.com/golang:1.26")`)
+	conn.AssertNotQueried(t, images.MustDefault().Ref(images.Go))
+}
+
+func TestQueryBaseImageWithoutArm64FailsNamingImageAndPlatform(t *testing.T) {
+	client, _ := daggertest.New(t, existsAnswer(), platformAnswer(true))
+	opts := GoOptions{}
+	p, _ := NewPlan(opts, testGit)
+	_, err := Go(t.Context(), client, client.Directory(), p, opts)
+	if err == nil {
+		t.Fatal("an amd64-only base image passed as arm64")
+	}
+	for _, want := range []string{p.BaseImage, "linux/arm64", "came out as linux/amd64"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestQueryMissingGoModOrMainPackageIsAClearError(t *testing.T) {
+	client, _ := daggertest.New(t, existsAnswer("svc/go.mod"))
+	opts := GoOptions{Dir: "svc"}
+	p, _ := NewPlan(opts, testGit)
+	_, err := Go(t.Context(), client, client.Directory(), p, opts)
+	if err == nil || !strings.Contains(err.Error(), "no svc/go.mod") || !strings.Contains(err.Error(), "--dir") {
+		t.Errorf("missing go.mod: %v", err)
+	}
+	client, _ = daggertest.New(t, existsAnswer("cmd/nope"))
+	opts = GoOptions{Main: "./cmd/nope"}
+	p, _ = NewPlan(opts, testGit)
+	_, err = Go(t.Context(), client, client.Directory(), p, opts)
+	if err == nil || !strings.Contains(err.Error(), `main package "./cmd/nope" does not exist`) {
+		t.Errorf("missing main: %v", err)
+	}
+}
+
+func TestQueryGitInfoRunsTheSharedScriptAndParsesIt(t *testing.T) {
+	out := "commit=" + testGit.Commit + "\ntime=1767225600\nbranch=main\nexact=v1.4.2 \ntags=v1.4.2 \ndescribe=v1.4.2-0-g0123456\ndirty=false\nshallow=false\nremote=https://github.com/acme/hello.git\n"
+	client, conn := daggertest.New(t, existsAnswer(), daggertest.On("stdout", out))
+	in, err := GitInfo(t.Context(), client, client.Directory(), images.MustDefault())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Commit != testGit.Commit || in.Version() != "1.4.2" || in.Branch != "main" {
+		t.Errorf("parsed %+v", in)
+	}
+	conn.AssertQueried(t, `withExec(args:["sh","-c",`, `safe.directory`)
+
+	client, _ = daggertest.New(t, existsAnswer(".git"))
+	if _, err := GitInfo(t.Context(), client, client.Directory(), images.MustDefault()); err == nil || !strings.Contains(err.Error(), "no .git") {
+		t.Errorf("no .git: %v", err)
+	}
+}
+
+func TestPlanIsDeterministicAndValidatesInput(t *testing.T) {
+	a, err := NewPlan(GoOptions{Tags: []string{"netgo"}, Ldflags: []string{"-X main.x=y"}}, testGit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewPlan(GoOptions{Tags: []string{"netgo"}, Ldflags: []string{"-X main.x=y"}}, testGit)
+	if strings.Join(a.Steps[1].Args, " ") != strings.Join(b.Steps[1].Args, " ") {
+		t.Error("two plans of one commit differ")
+	}
+	args := strings.Join(a.Steps[0].Args, " ")
+	for _, w := range []string{"-tags=netgo", "-X main.x=y", "-s -w"} {
+		if !strings.Contains(args, w) {
+			t.Errorf("args %q lack %q", args, w)
+		}
+	}
+	if a.Binary != "app" || a.Labels["org.opencontainers.image.source"] != testGit.RemoteURL {
+		t.Errorf("binary %q labels %v", a.Binary, a.Labels)
+	}
+	dirty := testGit
+	dirty.Dirty = true
+	if p, _ := NewPlan(GoOptions{}, dirty); p.Version != "1.4.2-dirty" {
+		t.Errorf("dirty version %q", p.Version)
+	}
+	bad := []struct {
+		opts GoOptions
+		git  gitmeta.Info
+		want string
+	}{
+		{GoOptions{Platforms: []string{"linux/amd64", "windows/amd64"}}, testGit, `platform "windows/amd64"`},
+		{GoOptions{Platforms: []string{"linux/sparc"}}, testGit, `unknown architecture "sparc"`},
+		{GoOptions{Platforms: []string{"amd64"}}, testGit, "want os/arch"},
+		{GoOptions{Platforms: []string{"linux/amd64", "linux/amd64"}}, testGit, "listed twice"},
+		{GoOptions{Platforms: []string{"linux/arm/v9"}}, testGit, `unknown variant "v9"`},
+		{GoOptions{Main: "/abs/cmd"}, testGit, "relative to the Go module"},
+		{GoOptions{Main: "../other"}, testGit, "outside the Go module"},
+		{GoOptions{Dir: "../../etc"}, testGit, "not a folder inside the source"},
+		{GoOptions{Binary: "a/b"}, testGit, "plain file name"},
+		{GoOptions{Tags: []string{"a,b"}}, testGit, "one tag per entry"},
+		{GoOptions{}, gitmeta.Info{}, "no git commit"},
+	}
+	for _, c := range bad {
+		if _, err := NewPlan(c.opts, c.git); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err %v, want it to mention %q", c.opts, err, c.want)
+		}
+	}
+}
+
+func TestPlatformGoEnv(t *testing.T) {
+	p, err := ParsePlatform("linux/arm/v6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env := p.GoEnv(); env["GOARM"] != "6" || env["GOARCH"] != "arm" {
+		t.Errorf("env %v", env)
+	}
+	p, _ = ParsePlatform("linux/arm")
+	if p.String() != "linux/arm/v7" {
+		t.Errorf("arm default variant: %s", p)
+	}
+}
+
+func TestStageRecordsVariantsInState(t *testing.T) {
+	// A plan error surfaces from the stage unchanged.
+	st := Stage{Opts: GoOptions{Platforms: []string{"plan9/amd64"}}}
+	err := st.Run(t.Context(), newState(t))
+	if err == nil || !strings.Contains(err.Error(), "plan9/amd64") {
+		t.Errorf("err %v", err)
+	}
+	if errors.Unwrap(err) != nil {
+		t.Errorf("plan errors are plain: %v", err)
+	}
+}
+
+func BenchmarkNewPlan(b *testing.B) {
+	imgs := images.MustDefault()
+	opts := GoOptions{Main: "./cmd/hello", Platforms: []string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/ppc64le", "linux/s390x"}, Tags: []string{"netgo", "osusergo"}, Images: imgs}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := NewPlan(opts, testGit); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

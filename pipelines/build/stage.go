@@ -1,0 +1,53 @@
+package build
+
+import (
+	"context"
+
+	"dagger.io/dagger"
+
+	"github.com/paved-ci/paved/pipelines/pipeline"
+)
+
+// Stage is the build stage: the native Go build, or the Dockerfile build
+// when Docker is set.
+type Stage struct {
+	Opts   GoOptions
+	Docker *DockerOptions
+	// Secrets are Dockerfile build secrets (RUN --mount=type=secret).
+	Secrets []*dagger.Secret
+}
+
+func (Stage) String() string { return "build" }
+
+// Skip never skips: every later stage needs the image.
+func (Stage) Skip(*pipeline.State) (bool, string) { return false, "" }
+
+// Run builds the variants and leaves them in the state.
+func (s Stage) Run(ctx context.Context, st *pipeline.State) error {
+	if s.Docker != nil {
+		p, err := NewDockerPlan(*s.Docker, st.Git)
+		if err != nil {
+			return err
+		}
+		variants, err := Dockerfile(ctx, st.Source, p, s.Secrets)
+		if err != nil {
+			return err
+		}
+		st.Variants = variants
+		return nil
+	}
+	opts := s.Opts
+	if opts.Images == nil {
+		opts.Images = st.Images
+	}
+	p, err := NewPlan(opts, st.Git)
+	if err != nil {
+		return err
+	}
+	variants, err := Go(ctx, st.Client, st.Source, p, opts)
+	if err != nil {
+		return err
+	}
+	st.Variants = variants
+	return nil
+}

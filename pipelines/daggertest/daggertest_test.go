@@ -1,0 +1,43 @@
+package daggertest
+
+import (
+	"strings"
+	"testing"
+
+	"dagger.io/dagger"
+)
+
+// TestQueryRecordingAnswersLeavesAndRecordsArguments checks the harness
+// itself: the real SDK's query text is recorded, a canned answer reaches
+// the caller, and object arguments carry their origin in the ID.
+func TestQueryRecordingAnswersLeavesAndRecordsArguments(t *testing.T) {
+	client, conn := New(t, OnPath("hello\n", "withExec", "stdout"))
+	ctx := t.Context()
+	cache := client.CacheVolume("go-mod")
+	out, err := client.Container(dagger.ContainerOpts{Platform: "linux/arm64"}).
+		From("golang:1.26").
+		WithMountedCache("/go/pkg/mod", cache).
+		WithExec([]string{"go", "version"}).
+		Stdout(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "hello\n" {
+		t.Errorf("stdout = %q", out)
+	}
+	q := conn.AssertQueried(t, `platform:"linux/arm64"`, `from(address:"golang:1.26")`, `withExec(args:["go","version"])`, "stdout")
+	if !strings.Contains(q, `withMountedCache(cache:"id1:cacheVolume(key:\"go-mod\")", path:"/go/pkg/mod")`) {
+		t.Errorf("cache volume origin not visible in the query: %s", q)
+	}
+	if len(conn.Matching("nosuchfragment")) != 0 {
+		t.Error("Matching found a fragment that was never sent")
+	}
+}
+
+func TestQueryErrorAnswerReachesTheCaller(t *testing.T) {
+	client, _ := New(t, On("stdout", ErrorAnswer{"exit code 1: boom"}))
+	_, err := client.Container().From("alpine").WithExec([]string{"false"}).Stdout(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,223 @@
+// Package golden is paved's golden path: the one ordered list of stages,
+// and the jobs built from it (check today; ship as stages land).
+package golden
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"dagger.io/dagger"
+
+	"github.com/paved-ci/paved/pipelines/build"
+	"github.com/paved-ci/paved/pipelines/gitmeta"
+	"github.com/paved-ci/paved/pipelines/images"
+	"github.com/paved-ci/paved/pipelines/pipeline"
+	"github.com/paved-ci/paved/pipelines/results"
+	"github.com/paved-ci/paved/pipelines/test"
+)
+
+// Options are the golden path's inputs.
+type Options struct {
+	// Kind is how to build; "" detects it (a Dockerfile wins, else go.mod).
+	Kind  build.Kind
+	Build build.GoOptions
+	Test  test.Options
+	Lint  bool
+	// Docker and DockerTest are used for Dockerfile apps (any language).
+	Docker     build.DockerOptions
+	DockerTest test.DockerOptions
+	// BuildSecrets are Dockerfile build secrets, for build and test.
+	BuildSecrets []*dagger.Secret
+	// Skip names stages the user skips explicitly.
+	Skip []string
+	// Git overrides what is read from .git (CI checkouts without history).
+	Git GitOverride
+	// ContinueOnFailure records a failing stage in the results instead of
+	// returning an error, so CI can export them and fail afterwards.
+	ContinueOnFailure bool
+}
+
+// GitOverride replaces git metadata read from the source.
+type GitOverride struct {
+	Version    string
+	Commit     string
+	CommitTime string // Unix seconds or RFC 3339
+}
+
+// CheckStages is what a pull request runs: the golden path up to the gate,
+// without publishing. The order is this slice; nothing else decides it.
+func CheckStages(opts Options) []pipeline.Stage {
+	if opts.Kind == build.KindDockerfile {
+		docker := opts.Docker
+		return []pipeline.Stage{
+			build.Stage{Docker: &docker, Secrets: opts.BuildSecrets},
+			test.DockerStage{Opts: opts.DockerTest},
+		}
+	}
+	return []pipeline.Stage{
+		build.Stage{Opts: opts.Build},
+		test.LintStage{Opts: test.LintOptions{Dir: opts.Build.Dir, Images: opts.Build.Images}, Enabled: opts.Lint},
+		test.Stage{Opts: opts.Test},
+	}
+}
+
+// Validate checks what can be checked without an engine.
+func Validate(opts Options, stages []pipeline.Stage) error {
+	known := map[string]bool{}
+	for _, st := range stages {
+		known[st.String()] = true
+	}
+	for _, s := range opts.Skip {
+		if !known[s] {
+			return fmt.Errorf("skip %q: no such stage (stages: %s)", s, strings.Join(pipeline.Names(stages), ", "))
+		}
+		if s == "build" {
+			return fmt.Errorf("skip %q: every later stage needs the build; it cannot be skipped", s)
+		}
+	}
+	fake := gitmeta.Info{Commit: strings.Repeat("0", 40)}
+	if opts.Kind == build.KindDockerfile {
+		_, err := build.NewDockerPlan(opts.Docker, fake)
+		return err
+	}
+	_, err := build.NewPlan(opts.Build, fake)
+	return err
+}
+
+// Outcome of a job.
+type Outcome struct {
+	State *pipeline.State
+	// Err is the first stage failure (nil when all passed).
+	Err error
+	// Results is the results directory: results.json and every report.
+	Results *dagger.Directory
+}
+
+// Check runs CheckStages on src.
+func Check(ctx context.Context, client *dagger.Client, src *dagger.Directory, imgs *images.Set, opts Options) (*Outcome, error) {
+	opts.Build.Images, opts.Test.Images = imgs, imgs
+	if opts.Test.Dir == "" {
+		opts.Test.Dir = opts.Build.Dir
+	}
+	if opts.Kind == "" {
+		kind, err := build.Detect(ctx, src, opts.Build.Dir, opts.Docker.Dockerfile)
+		if err != nil {
+			return nil, err
+		}
+		opts.Kind = kind
+	}
+	if opts.Kind == build.KindDockerfile {
+		opts.Docker.Dir, opts.DockerTest.Dir = opts.Build.Dir, opts.Build.Dir
+		opts.DockerTest.Dockerfile = opts.Docker.Dockerfile
+		opts.DockerTest.Secrets = opts.BuildSecrets
+		if opts.Docker.Platforms == nil {
+			opts.Docker.Platforms = opts.Build.Platforms
+		}
+		if opts.Docker.Version == "" {
+			opts.Docker.Version = opts.Build.Version
+		}
+	}
+	stages := CheckStages(opts)
+	if err := Validate(opts, stages); err != nil {
+		return nil, err
+	}
+	git, err := Git(ctx, client, src, imgs, opts.Git)
+	if err != nil {
+		return nil, err
+	}
+	st := pipeline.NewState(client, src, imgs, git)
+	st.Skip = map[string]bool{}
+	for _, s := range opts.Skip {
+		st.Skip[s] = true
+	}
+	runErr := pipeline.Run(ctx, stages, st)
+	out := &Outcome{State: st, Err: runErr}
+	out.Results, err = ResultsDir(client, st)
+	if err != nil {
+		return nil, err
+	}
+	if runErr != nil && !opts.ContinueOnFailure {
+		return out, runErr
+	}
+	return out, nil
+}
+
+// Git reads git metadata from src, unless overridden.
+func Git(ctx context.Context, client *dagger.Client, src *dagger.Directory, imgs *images.Set, o GitOverride) (gitmeta.Info, error) {
+	if o.Commit == "" {
+		if o.CommitTime != "" {
+			return gitmeta.Info{}, fmt.Errorf("commit-time is set without commit: give both, or neither to read them from .git")
+		}
+		in, err := build.GitInfo(ctx, client, src, imgs)
+		if err != nil {
+			return gitmeta.Info{}, err
+		}
+		if o.Version != "" {
+			in.ExactTags = []string{"v" + strings.TrimPrefix(o.Version, "v")}
+			in.Dirty = false
+		}
+		return in, nil
+	}
+	return OverrideInfo(o)
+}
+
+// OverrideInfo builds git metadata from explicit values.
+func OverrideInfo(o GitOverride) (gitmeta.Info, error) {
+	if len(o.Commit) < 7 || strings.Trim(strings.ToLower(o.Commit), "0123456789abcdef") != "" {
+		return gitmeta.Info{}, fmt.Errorf("commit %q is not a git commit hash (want 7 to 40 hex digits)", o.Commit)
+	}
+	in := gitmeta.Info{Commit: strings.ToLower(o.Commit)}
+	switch {
+	case o.CommitTime == "":
+		return gitmeta.Info{}, fmt.Errorf("commit is set without commit-time: give the commit's time (Unix seconds or RFC 3339) so the image is reproducible")
+	default:
+		if sec, err := strconv.ParseInt(o.CommitTime, 10, 64); err == nil {
+			in.CommitTime = time.Unix(sec, 0).UTC()
+		} else if t, err := time.Parse(time.RFC3339, o.CommitTime); err == nil {
+			in.CommitTime = t.UTC()
+		} else {
+			return gitmeta.Info{}, fmt.Errorf("commit-time %q: want Unix seconds (git log -1 --format=%%ct) or RFC 3339", o.CommitTime)
+		}
+	}
+	if o.Version != "" {
+		in.ExactTags = []string{"v" + strings.TrimPrefix(o.Version, "v")}
+	}
+	return in, nil
+}
+
+// reportNames are the file names reports get in the results directory.
+var reportNames = map[string]string{
+	"junit":     "junit.xml",
+	"coverage":  "coverage.out",
+	"test-json": "test.json",
+}
+
+// ResultsDir assembles the results directory from the state.
+func ResultsDir(client *dagger.Client, st *pipeline.State) (*dagger.Directory, error) {
+	dir := client.Directory()
+	kinds := make([]string, 0, len(st.Reports))
+	for k := range st.Reports {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	st.Results.Files = map[string]string{}
+	for _, k := range kinds {
+		name := reportNames[k]
+		if name == "" {
+			name = path.Base(k)
+		}
+		st.Results.Files[k] = name
+		dir = dir.WithFile(name, st.Reports[k])
+	}
+	b, err := json.MarshalIndent(st.Results, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return dir.WithNewFile(results.FileName, string(b)+"\n"), nil
+}

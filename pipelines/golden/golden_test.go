@@ -1,0 +1,188 @@
+package golden
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/paved-ci/paved/pipelines/daggertest"
+	"github.com/paved-ci/paved/pipelines/images"
+	"github.com/paved-ci/paved/pipelines/pipeline"
+	"github.com/paved-ci/paved/pipelines/results"
+)
+
+const gitOut = "commit=0123456789abcdef0123456789abcdef01234567\ntime=1767225600\nbranch=main\nexact=\ntags=v0.1.0 \ndescribe=v0.1.0-2-g0123456\ndirty=false\nshallow=false\nremote=https://github.com/paved-ci/paved\n"
+
+var (
+	helloOnce sync.Once
+	helloJSON []byte
+)
+
+// helloTestJSON is a real `go test -json` run of examples/hello-go.
+func helloTestJSON(t *testing.T) string {
+	helloOnce.Do(func() {
+		cmd := exec.Command("go", "test", "-json", "./...")
+		cmd.Dir = filepath.Join("..", "..", "examples", "hello-go")
+		cmd.Env = append(os.Environ(), "GOFLAGS=-trimpath", "CGO_ENABLED=0")
+		helloJSON, _ = cmd.Output()
+	})
+	if !strings.Contains(string(helloJSON), `"Action":"pass"`) {
+		t.Fatalf("go test on examples/hello-go did not pass:\n%s", helloJSON)
+	}
+	return string(helloJSON)
+}
+
+func answers(t *testing.T) []daggertest.Answer {
+	js := helloTestJSON(t)
+	return []daggertest.Answer{
+		func(l daggertest.Leaf) (any, bool) {
+			if l.Name() == "exists" {
+				return !strings.HasSuffix(strings.Trim(l.Arg(-1, "path"), `"`), "Dockerfile"), true
+			}
+			return nil, false
+		},
+		daggertest.On("exitCode", 0),
+		func(l daggertest.Leaf) (any, bool) {
+			if l.Name() != "stdout" {
+				return nil, false
+			}
+			if strings.Contains(l.Query, "safe.directory") {
+				return gitOut, true
+			}
+			return "", true
+		},
+		func(l daggertest.Leaf) (any, bool) {
+			if l.Name() == "platform" {
+				return strings.Trim(l.LastArg("platform"), `"`), true
+			}
+			return nil, false
+		},
+		func(l daggertest.Leaf) (any, bool) {
+			if l.Name() != "contents" {
+				return nil, false
+			}
+			if strings.Contains(l.Arg(-2, "path"), "coverage.out") {
+				return "mode: set\nx.go:1.1,2.2 1 1\n", true
+			}
+			return js, true
+		},
+	}
+}
+
+// TestQueryCheckRunsStagesInOrderAndAssemblesResults checks the queries and
+// the results record of a check on examples/hello-go; nothing runs.
+func TestQueryCheckRunsStagesInOrderAndAssemblesResults(t *testing.T) {
+	client, conn := daggertest.New(t, answers(t)...)
+	out, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range out.State.Results.Stages {
+		names = append(names, s.Name+":"+string(s.Status))
+	}
+	if got := strings.Join(names, " "); got != "build:passed lint:skipped test:passed" {
+		t.Errorf("stages %s", got)
+	}
+	if len(out.State.Variants) != 2 {
+		t.Errorf("%d variants", len(out.State.Variants))
+	}
+	if out.State.Results.Version != "0.1.0-2-g0123456" {
+		t.Errorf("version %q", out.State.Results.Version)
+	}
+	if _, err := out.Results.ID(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	q := conn.AssertQueried(t, `withNewFile(contents:"{`, `path:"results.json"`)
+	for _, f := range []string{`path:"junit.xml"`, `path:"coverage.out"`, `path:"test.json"`} {
+		if !strings.Contains(q, f) {
+			t.Errorf("results directory lacks %s", f)
+		}
+	}
+	// build's toolchain exec comes before the test exec in the recorded order
+	all := conn.All()
+	if b, te := strings.Index(all, `"go","build"`), strings.Index(all, `"go","test"`); b < 0 || te < 0 || b > te {
+		t.Errorf("build (%d) should be queried before test (%d)", b, te)
+	}
+}
+
+func TestQueryCheckWithFailingTestsRecordsAndReportsThem(t *testing.T) {
+	failing := `{"Action":"run","Package":"p","Test":"TestX"}
+{"Action":"output","Package":"p","Test":"TestX","Output":"boom\n"}
+{"Action":"fail","Package":"p","Test":"TestX","Elapsed":0.1}
+{"Action":"fail","Package":"p","Elapsed":0.2}
+`
+	as := append([]daggertest.Answer{daggertest.On("exitCode", 1), func(l daggertest.Leaf) (any, bool) {
+		if l.Name() == "contents" && strings.Contains(l.Arg(-2, "path"), "test.json") {
+			return failing, true
+		}
+		return nil, false
+	}}, answers(t)...)
+	client, _ := daggertest.New(t, as...)
+	_, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), Options{})
+	if err == nil || !strings.Contains(err.Error(), "stage test") || !strings.Contains(err.Error(), "TestX (p)") {
+		t.Fatalf("err = %v", err)
+	}
+	client, _ = daggertest.New(t, as...)
+	out, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), Options{ContinueOnFailure: true})
+	if err != nil {
+		t.Fatalf("continue-on-failure returned %v", err)
+	}
+	if out.Err == nil || out.State.Results.Passed() {
+		t.Error("failure not recorded")
+	}
+	if s := Summary(out.State.Results); !strings.Contains(s, "test   failed") || !strings.Contains(s, "result: FAILED") {
+		t.Errorf("summary:\n%s", s)
+	}
+}
+
+func TestValidateAndOverrides(t *testing.T) {
+	stages := CheckStages(Options{})
+	if got := strings.Join(pipeline.Names(stages), ","); got != "build,lint,test" {
+		t.Errorf("check stages %s", got)
+	}
+	for _, c := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Skip: []string{"scna"}}, `skip "scna": no such stage (stages: build, lint, test)`},
+		{Options{Skip: []string{"build"}}, "cannot be skipped"},
+	} {
+		if err := Validate(c.opts, stages); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v", c.opts, err)
+		}
+	}
+	in, err := OverrideInfo(GitOverride{Commit: "ABCDEF1234", CommitTime: "2026-01-02T03:04:05Z", Version: "v2.0.0"})
+	if err != nil || in.Commit != "abcdef1234" || in.Version() != "2.0.0" || in.SourceDateEpoch() != "1767323045" {
+		t.Errorf("%+v %v", in, err)
+	}
+	for _, o := range []GitOverride{{Commit: "xyz", CommitTime: "1"}, {Commit: "abcdef1"}, {Commit: "abcdef1", CommitTime: "yesterday"}} {
+		if _, err := OverrideInfo(o); err == nil {
+			t.Errorf("%+v accepted", o)
+		}
+	}
+	client, _ := daggertest.New(t)
+	if _, err := Git(t.Context(), client, client.Directory(), images.MustDefault(), GitOverride{CommitTime: "1"}); err == nil {
+		t.Error("commit-time without commit accepted")
+	}
+}
+
+func TestResultsJSONRoundTrips(t *testing.T) {
+	client, _ := daggertest.New(t, answers(t)...)
+	out, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), Options{Lint: true, Skip: []string{"lint"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(out.State.Results)
+	r, err := results.Decode(b, "results.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Stages[1].Status != results.Skipped || r.Stages[1].Reason != "skipped by request" || r.Files["junit"] != "junit.xml" {
+		t.Errorf("%+v", r)
+	}
+}

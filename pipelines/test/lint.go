@@ -1,0 +1,50 @@
+package test
+
+import (
+	"context"
+	"fmt"
+
+	"dagger.io/dagger"
+
+	"github.com/paved-ci/paved/pipelines/gotool"
+	"github.com/paved-ci/paved/pipelines/images"
+)
+
+// LintCacheKey is golangci-lint's own cache volume.
+const LintCacheKey = "paved-golangci-lint"
+
+// LintOptions configure golangci-lint.
+type LintOptions struct {
+	Dir     string
+	Timeout string // default 5m
+	Images  *images.Set
+}
+
+// Lint runs golangci-lint (pinned image) with the Go caches mounted. It
+// uses the repository's own .golangci.yml when there is one.
+func Lint(ctx context.Context, client *dagger.Client, src *dagger.Directory, opts LintOptions) (string, error) {
+	imgs := opts.Images
+	if imgs == nil {
+		imgs = images.MustDefault()
+	}
+	timeout := opts.Timeout
+	if timeout == "" {
+		timeout = "5m"
+	}
+	out, err := client.Container().
+		From(imgs.Ref(images.GolangciLint)).
+		WithMountedCache(gotool.ModCachePath, client.CacheVolume(gotool.ModCacheKey)).
+		WithMountedCache(gotool.BuildCachePath, client.CacheVolume(gotool.BuildCacheKey)).
+		WithMountedCache("/root/.cache/golangci-lint", client.CacheVolume(LintCacheKey)).
+		WithEnvVariable("GOMODCACHE", gotool.ModCachePath).
+		WithEnvVariable("GOCACHE", gotool.BuildCachePath).
+		WithEnvVariable("GOFLAGS", gotool.Flags).
+		WithMountedDirectory(gotool.SrcPath, src).
+		WithWorkdir(gotool.Workdir(opts.Dir)).
+		WithExec([]string{"golangci-lint", "run", "--timeout=" + timeout, "./..."}).
+		Stdout(ctx)
+	if err != nil {
+		return "", fmt.Errorf("golangci-lint found problems: %w", err)
+	}
+	return out, nil
+}
