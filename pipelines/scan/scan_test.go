@@ -43,9 +43,9 @@ func TestUnknownScannerRejected(t *testing.T) {
 	}
 }
 
-func TestTrivyImageIsATag(t *testing.T) {
+func TestTrivyImageIsVersion0740(t *testing.T) {
 	ref := images.MustDefault().Ref(images.Trivy)
 	if !strings.Contains(ref, "trivy:0.74.0") {
-		t.Errorf("trivy image %q is not the 0.74.0 tag", ref)
+		t.Errorf("trivy image %q is not trivy 0.74.0", ref)
 	}
 }
