@@ -1,5 +1,7 @@
 package report
 
+//lint:file-ignore SA1019 Severity is the severity trivy writes, gates (--severity) and reports on; VendorSeverity is per source.
+
 import (
 	"crypto/sha256"
 	"encoding/json"

@@ -7,6 +7,8 @@
 // (pkg/types, pkg/report/cyclonedx): Dagger modules compile this package.
 package report
 
+//lint:file-ignore SA1019 Severity is the severity trivy writes, gates (--severity) and reports on; VendorSeverity is per source.
+
 import (
 	"bytes"
 	"encoding/json"

@@ -1,5 +1,7 @@
 package report
 
+//lint:file-ignore SA1019 Severity is the severity trivy writes, gates (--severity) and reports on; VendorSeverity is per source.
+
 // The SARIF mapping below is trivy's own (pkg/report/sarif.go at v0.74.0,
 // Apache-2.0, Copyright Aqua Security). That file lives in package
 // pkg/report, which pulls in trivy's flag and cache packages and so needs

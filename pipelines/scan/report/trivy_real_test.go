@@ -10,6 +10,8 @@
 
 package report_test
 
+//lint:file-ignore SA1019 Severity is the severity trivy writes, gates (--severity) and reports on; VendorSeverity is per source.
+
 import (
 	"bytes"
 	"context"
