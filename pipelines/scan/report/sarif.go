@@ -6,10 +6,13 @@ package report
 // Apache-2.0, Copyright Aqua Security). That file lives in package
 // pkg/report, which pulls in trivy's flag and cache packages and so needs
 // GOEXPERIMENT=jsonv2; a Dagger module cannot import it. It is adapted
-// here with two changes: rules are found through a map instead of trivy's
-// linear scan (quadratic on large reports), and an unparsable URL no
-// longer dereferences nil. The jsonv2 test compares the output with
-// trivy's writer on real reports.
+// here with the same texts, rules and locations, written differently: the
+// JSON is appended by hand (compact, results before tool) instead of
+// through go-sarif and encoding/json, rules are found through a map
+// instead of a linear scan, and each rule's texts are built once. On a
+// 10 000-finding report that is several times faster and smaller. The
+// jsonv2 test checks the output is the same JSON as trivy's writer gives
+// on real reports.
 
 import (
 	"encoding/json"
@@ -20,7 +23,6 @@ import (
 	"strings"
 
 	containerName "github.com/google/go-containerregistry/pkg/name"
-	"github.com/owenrumney/go-sarif/v2/sarif"
 
 	ftypes "github.com/aquasecurity/trivy/pkg/fanal/types"
 	"github.com/aquasecurity/trivy/pkg/types"
@@ -50,223 +52,285 @@ type SARIFOptions struct {
 	Target string
 }
 
-type sarifData struct {
-	title            string
-	vulnerabilityID  string
-	shortDescription string
-	fullDescription  string
-	helpText         string
-	helpMarkdown     string
-	resourceClass    types.ResultClass
-	severity         string
-	url              *url.URL
-	artifactLocation string
-	locationMessage  string
-	message          string
-	cvssScore        string
-	cvssData         map[string]any
-	locations        []location
-	// help fills helpText, helpMarkdown and the CVSS fields; set for
-	// vulnerabilities, whose texts are long.
-	help func(*sarifData)
-}
+const sarifSchema = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/main/sarif-2.1/schema/sarif-schema-2.1.0.json"
 
 type location struct{ startLine, endLine int }
 
+// sarifRule is a rule as trivy leaves it: the texts of its last finding.
+type sarifRule struct {
+	id, name, short, full, level string
+	helpURI, helpText, helpMD    string
+	props                        []byte
+}
+
+// ruleData builds a rule's texts; called only for a rule's last finding.
+type ruleData struct {
+	title, severity, short, full, url string
+	class                             types.ResultClass
+	// help returns helpText, helpMarkdown, the CVSS score and data.
+	help func() (text, md, score string, cvss map[string]any)
+}
+
 type sarifWriter struct {
-	run   *sarif.Run
-	rules map[string]int
-	// left counts a rule's findings still to come: only the last one's
-	// texts are kept (as in trivy), so only it computes them.
-	left map[string]int
+	w     jw
+	n     int // results written
+	rules []sarifRule
+	index map[string]int
+	left  map[string]int // findings of a rule still to come
 }
 
-func (sw *sarifWriter) addResult(d *sarifData) {
-	idx, ok := sw.rules[d.vulnerabilityID]
+// result appends one result; rd is evaluated only for a rule's last one.
+func (sw *sarifWriter) result(id, severity string, rd func() ruleData, message []string, locs []location, artifact string, locMessage []string) error {
+	idx, ok := sw.index[id]
 	if !ok {
-		idx = len(sw.run.Tool.Driver.Rules)
-		sw.rules[d.vulnerabilityID] = idx
-		sw.run.Tool.Driver.Rules = append(sw.run.Tool.Driver.Rules, sarif.NewRule(d.vulnerabilityID))
+		idx = len(sw.rules)
+		sw.index[id] = idx
+		sw.rules = append(sw.rules, sarifRule{id: id})
 	}
-	sw.left[d.vulnerabilityID]--
-	if sw.left[d.vulnerabilityID] <= 0 {
-		sw.setRule(sw.run.Tool.Driver.Rules[idx], d)
+	sw.left[id]--
+	if sw.left[id] <= 0 {
+		if err := sw.setRule(&sw.rules[idx], rd()); err != nil {
+			return err
+		}
 	}
-	res := sarif.NewRuleResult(d.vulnerabilityID).
-		WithRuleIndex(idx).
-		WithMessage(sarif.NewTextMessage(d.message)).
-		WithLevel(toSarifErrorLevel(d.severity)).
-		WithLocations(toSarifLocations(d.locations, d.artifactLocation, d.locationMessage))
-	sw.run.Results = append(sw.run.Results, res)
+	w := &sw.w
+	w.comma(sw.n)
+	sw.n++
+	w.raw(`{"ruleId":`)
+	w.str(id)
+	w.raw(`,"ruleIndex":`)
+	w.int(idx)
+	w.raw(`,"level":`)
+	w.str(toSarifErrorLevel(severity))
+	w.raw(`,"message":{"text":`)
+	w.strs(message...)
+	w.raw(`},"locations":[`)
+	if len(locs) == 0 {
+		locs = []location{{startLine: 1, endLine: 1}}
+	}
+	for i, l := range locs {
+		if l.startLine == 0 && l.endLine == 0 {
+			l.startLine, l.endLine = 1, 1
+		}
+		w.comma(i)
+		w.raw(`{"physicalLocation":{"artifactLocation":{"uri":`)
+		w.str(artifact)
+		w.raw(`,"uriBaseId":"ROOTPATH"},"region":{"startLine":`)
+		w.int(l.startLine)
+		w.raw(`,"startColumn":1,"endLine":`)
+		w.int(l.endLine)
+		w.raw(`,"endColumn":1}},"message":{"text":`)
+		w.strs(locMessage...)
+		w.raw(`}}`)
+	}
+	w.raw(`]}`)
+	return nil
 }
 
-func (sw *sarifWriter) setRule(r *sarif.ReportingDescriptor, d *sarifData) {
+func (sw *sarifWriter) setRule(r *sarifRule, d ruleData) error {
+	text, md, score, cvss := "", "", severityToScore(d.severity), map[string]any(nil)
 	if d.help != nil {
-		d.help(d)
+		text, md, score, cvss = d.help()
 	}
-	r.
-		WithName(toSarifRuleName(d.resourceClass)).
-		WithDescription(d.vulnerabilityID).
-		WithShortDescription(&sarif.MultiformatMessageString{Text: &d.shortDescription}).
-		WithFullDescription(&sarif.MultiformatMessageString{Text: &d.fullDescription}).
-		WithHelp(&sarif.MultiformatMessageString{Text: &d.helpText, Markdown: &d.helpMarkdown}).
-		WithDefaultConfiguration(&sarif.ReportingConfiguration{Level: toSarifErrorLevel(d.severity)}).
-		WithProperties(toProperties(d.title, d.severity, d.cvssScore, d.cvssData))
-	if d.url != nil && d.url.String() != "" {
-		r.WithHelpURI(d.url.String())
+	props, err := json.Marshal(toProperties(d.title, d.severity, score, cvss))
+	if err != nil {
+		return fmt.Errorf("sarif: rule %s: %w", r.id, err)
 	}
+	r.name, r.short, r.full, r.level = toSarifRuleName(d.class), d.short, d.full, toSarifErrorLevel(d.severity)
+	r.helpText, r.helpMD, r.props, r.helpURI = text, md, props, ""
+	if u := toURI(d.url); u != nil {
+		r.helpURI = u.String()
+	}
+	return nil
 }
 
-// SARIF renders the report as SARIF 2.1.0, as `trivy --format sarif` would.
+// SARIF renders the report as SARIF 2.1.0: the same document as
+// `trivy --format sarif`, compact.
 func SARIF(r *types.Report, opts SARIFOptions) ([]byte, error) {
-	doc, err := sarif.New(sarif.Version210)
-	if err != nil {
-		return nil, fmt.Errorf("sarif: %w", err)
-	}
 	version := opts.Version
 	if version == "" {
 		version = r.Trivy.Version
 	}
-	run := sarif.NewRunWithInformationURI("Trivy", "https://github.com/aquasecurity/trivy")
-	run.Tool.Driver.WithVersion(version)
-	run.Tool.Driver.WithFullName("Trivy Vulnerability Scanner")
-	if r.ArtifactType == ftypes.TypeContainerImage {
-		run.Properties = sarif.Properties{
-			"imageName":   r.ArtifactName,
-			"repoTags":    r.Metadata.RepoTags,
-			"repoDigests": r.Metadata.RepoDigests,
-			"imageID":     r.Metadata.ImageID,
-		}
-	}
-	sw := &sarifWriter{run: run, rules: map[string]int{}, left: map[string]int{}}
+	sw := &sarifWriter{index: map[string]int{}, left: map[string]int{}}
+	size := 1024
 	for _, res := range r.Results {
 		for _, v := range res.Vulnerabilities {
 			sw.left[v.VulnerabilityID]++
+			size += 560 + 2*len(res.Target) + 4*len(v.PkgName) + 3*len(v.VulnerabilityID) + 2*len(v.PrimaryURL)
 		}
 		for _, m := range res.Misconfigurations {
 			sw.left[m.ID]++
+			size += 600 + len(m.Message)
 		}
 		for _, sec := range res.Secrets {
 			sw.left[sec.RuleID]++
+			size += 600 + len(sec.Match)
 		}
 		for _, l := range res.Licenses {
 			sw.left[l.PkgName+":"+l.Name]++
+			size += 600
 		}
 	}
+	sw.w.b = make([]byte, 0, size)
+	w := &sw.w
+	w.raw(`{"version":"2.1.0","$schema":"` + sarifSchema + `","runs":[{"results":[`)
 
+	uris := map[string]string{}
+	uri := func(s string) string {
+		u, ok := uris[s]
+		if !ok {
+			u = uriString(s)
+			uris[s] = u
+		}
+		return u
+	}
 	for _, res := range r.Results {
 		target := toPathURI(res.Target, res.Class)
 		locs := packageLocations(res.Packages)
 
 		for i := range res.Vulnerabilities {
-			vuln := &res.Vulnerabilities[i] // the help closure keeps a pointer, not a copy
-			fullDescription := vuln.Description
-			if fullDescription == "" {
-				fullDescription = vuln.Title
-			}
+			vuln := &res.Vulnerabilities[i] // closures keep a pointer, not a copy
 			path := target
 			if vuln.PkgPath != "" {
 				path = toPathURI(vuln.PkgPath, res.Class)
 			}
-			sw.addResult(&sarifData{
-				title:            "vulnerability",
-				vulnerabilityID:  vuln.VulnerabilityID,
-				severity:         vuln.Severity,
-				url:              toURI(vuln.PrimaryURL),
-				resourceClass:    res.Class,
-				artifactLocation: uriString(path),
-				locationMessage:  fmt.Sprintf("%v: %v@%v", path, vuln.PkgName, vuln.InstalledVersion),
-				locations:        locs[vuln.PkgName+"@"+vuln.InstalledVersion],
-				shortDescription: vuln.Title,
-				fullDescription:  fullDescription,
-				message: fmt.Sprintf("Package: %v\nInstalled Version: %v\nVulnerability %v\nSeverity: %v\nFixed Version: %v\nLink: [%v](%v)",
-					vuln.PkgName, vuln.InstalledVersion, vuln.VulnerabilityID, vuln.Severity, vuln.FixedVersion, vuln.VulnerabilityID, vuln.PrimaryURL),
-				help: func(d *sarifData) {
-					d.cvssData, d.cvssScore = toCVSSData(*vuln)
-					d.helpText = fmt.Sprintf("Vulnerability %v\nSeverity: %v\nPackage: %v\nFixed Version: %v\nLink: [%v](%v)\n%v",
-						vuln.VulnerabilityID, vuln.Severity, vuln.PkgName, vuln.FixedVersion, vuln.VulnerabilityID, vuln.PrimaryURL, vuln.Description)
-					d.helpMarkdown = fmt.Sprintf("**Vulnerability %v**\n| Severity | Package | Fixed Version | Link |\n| --- | --- | --- | --- |\n|%v|%v|%v|[%v](%v)|\n\n%v",
-						vuln.VulnerabilityID, vuln.Severity, vuln.PkgName, vuln.FixedVersion, vuln.VulnerabilityID, vuln.PrimaryURL, vuln.Description)
-				},
-			})
+			rd := func() ruleData {
+				full := vuln.Description
+				if full == "" {
+					full = vuln.Title
+				}
+				return ruleData{title: "vulnerability", severity: vuln.Severity, short: vuln.Title, full: full, url: vuln.PrimaryURL, class: res.Class,
+					help: func() (string, string, string, map[string]any) {
+						cvss, score := toCVSSData(*vuln)
+						return fmt.Sprintf("Vulnerability %v\nSeverity: %v\nPackage: %v\nFixed Version: %v\nLink: [%v](%v)\n%v",
+								vuln.VulnerabilityID, vuln.Severity, vuln.PkgName, vuln.FixedVersion, vuln.VulnerabilityID, vuln.PrimaryURL, vuln.Description),
+							fmt.Sprintf("**Vulnerability %v**\n| Severity | Package | Fixed Version | Link |\n| --- | --- | --- | --- |\n|%v|%v|%v|[%v](%v)|\n\n%v",
+								vuln.VulnerabilityID, vuln.Severity, vuln.PkgName, vuln.FixedVersion, vuln.VulnerabilityID, vuln.PrimaryURL, vuln.Description),
+							score, cvss
+					}}
+			}
+			err := sw.result(vuln.VulnerabilityID, vuln.Severity, rd,
+				[]string{"Package: ", vuln.PkgName, "\nInstalled Version: ", vuln.InstalledVersion, "\nVulnerability ", vuln.VulnerabilityID,
+					"\nSeverity: ", vuln.Severity, "\nFixed Version: ", vuln.FixedVersion, "\nLink: [", vuln.VulnerabilityID, "](", vuln.PrimaryURL, ")"},
+				locs[vuln.PkgName+"@"+vuln.InstalledVersion], uri(path),
+				[]string{path, ": ", vuln.PkgName, "@", vuln.InstalledVersion})
+			if err != nil {
+				return nil, err
+			}
 		}
-		for _, misconf := range res.Misconfigurations {
+		for i := range res.Misconfigurations {
+			misconf := &res.Misconfigurations[i]
 			locationURI := clearURI(res.Target)
-			sw.addResult(&sarifData{
-				title:            "misconfiguration",
-				vulnerabilityID:  misconf.ID,
-				severity:         misconf.Severity,
-				cvssScore:        severityToScore(misconf.Severity),
-				url:              toURI(misconf.PrimaryURL),
-				resourceClass:    res.Class,
-				artifactLocation: uriString(locationURI),
-				locationMessage:  locationURI,
-				locations:        []location{{startLine: misconf.CauseMetadata.StartLine, endLine: misconf.CauseMetadata.EndLine}},
-				shortDescription: misconf.Title,
-				fullDescription:  misconf.Description,
-				helpText: fmt.Sprintf("Misconfiguration %v\nType: %s\nSeverity: %v\nCheck: %v\nMessage: %v\nLink: [%v](%v)\n%s",
-					misconf.ID, misconf.Type, misconf.Severity, misconf.Title, misconf.Message, misconf.ID, misconf.PrimaryURL, misconf.Description),
-				helpMarkdown: fmt.Sprintf("**Misconfiguration %v**\n| Type | Severity | Check | Message | Link |\n| --- | --- | --- | --- | --- |\n|%v|%v|%v|%s|[%v](%v)|\n\n%v",
-					misconf.ID, misconf.Type, misconf.Severity, misconf.Title, misconf.Message, misconf.ID, misconf.PrimaryURL, misconf.Description),
-				message: fmt.Sprintf("Artifact: %v\nType: %v\nVulnerability %v\nSeverity: %v\nMessage: %v\nLink: [%v](%v)",
-					locationURI, res.Type, misconf.ID, misconf.Severity, misconf.Message, misconf.ID, misconf.PrimaryURL),
-			})
+			rd := func() ruleData {
+				return ruleData{title: "misconfiguration", severity: misconf.Severity, short: misconf.Title, full: misconf.Description, url: misconf.PrimaryURL, class: res.Class,
+					help: func() (string, string, string, map[string]any) {
+						return fmt.Sprintf("Misconfiguration %v\nType: %s\nSeverity: %v\nCheck: %v\nMessage: %v\nLink: [%v](%v)\n%s",
+								misconf.ID, misconf.Type, misconf.Severity, misconf.Title, misconf.Message, misconf.ID, misconf.PrimaryURL, misconf.Description),
+							fmt.Sprintf("**Misconfiguration %v**\n| Type | Severity | Check | Message | Link |\n| --- | --- | --- | --- | --- |\n|%v|%v|%v|%s|[%v](%v)|\n\n%v",
+								misconf.ID, misconf.Type, misconf.Severity, misconf.Title, misconf.Message, misconf.ID, misconf.PrimaryURL, misconf.Description),
+							severityToScore(misconf.Severity), nil
+					}}
+			}
+			err := sw.result(misconf.ID, misconf.Severity, rd,
+				[]string{"Artifact: ", locationURI, "\nType: ", string(res.Type), "\nVulnerability ", misconf.ID, "\nSeverity: ", misconf.Severity,
+					"\nMessage: ", misconf.Message, "\nLink: [", misconf.ID, "](", misconf.PrimaryURL, ")"},
+				[]location{{startLine: misconf.CauseMetadata.StartLine, endLine: misconf.CauseMetadata.EndLine}}, uri(locationURI),
+				[]string{locationURI})
+			if err != nil {
+				return nil, err
+			}
 		}
-		for _, secret := range res.Secrets {
-			sw.addResult(&sarifData{
-				title:            "secret",
-				vulnerabilityID:  secret.RuleID,
-				severity:         secret.Severity,
-				cvssScore:        severityToScore(secret.Severity),
-				url:              toURI(builtinRulesURL),
-				resourceClass:    res.Class,
-				artifactLocation: uriString(target),
-				locationMessage:  target,
-				locations:        []location{{startLine: secret.StartLine, endLine: secret.EndLine}},
-				shortDescription: secret.Title,
-				fullDescription:  secret.Match,
-				helpText: fmt.Sprintf("Secret %v\nSeverity: %v\nMatch: %s",
-					secret.Title, secret.Severity, secret.Match),
-				helpMarkdown: fmt.Sprintf("**Secret %v**\n| Severity | Match |\n| --- | --- |\n|%v|%v|",
-					secret.Title, secret.Severity, secret.Match),
-				message: fmt.Sprintf("Artifact: %v\nType: %v\nSecret %v\nSeverity: %v\nMatch: %v",
-					res.Target, res.Type, secret.Title, secret.Severity, secret.Match),
-			})
+		for i := range res.Secrets {
+			secret := &res.Secrets[i]
+			rd := func() ruleData {
+				return ruleData{title: "secret", severity: secret.Severity, short: secret.Title, full: secret.Match, url: builtinRulesURL, class: res.Class,
+					help: func() (string, string, string, map[string]any) {
+						return fmt.Sprintf("Secret %v\nSeverity: %v\nMatch: %s", secret.Title, secret.Severity, secret.Match),
+							fmt.Sprintf("**Secret %v**\n| Severity | Match |\n| --- | --- |\n|%v|%v|", secret.Title, secret.Severity, secret.Match),
+							severityToScore(secret.Severity), nil
+					}}
+			}
+			err := sw.result(secret.RuleID, secret.Severity, rd,
+				[]string{"Artifact: ", res.Target, "\nType: ", string(res.Type), "\nSecret ", secret.Title, "\nSeverity: ", secret.Severity, "\nMatch: ", secret.Match},
+				[]location{{startLine: secret.StartLine, endLine: secret.EndLine}}, uri(target),
+				[]string{target})
+			if err != nil {
+				return nil, err
+			}
 		}
-		for _, license := range res.Licenses {
+		for i := range res.Licenses {
+			license := &res.Licenses[i]
 			id := fmt.Sprintf("%s:%s", license.PkgName, license.Name)
 			desc := fmt.Sprintf("%s in %s", license.Name, license.PkgName)
-			sw.addResult(&sarifData{
-				title:            "license",
-				vulnerabilityID:  id,
-				severity:         license.Severity,
-				cvssScore:        severityToScore(license.Severity),
-				url:              toURI(license.Link),
-				resourceClass:    res.Class,
-				artifactLocation: uriString(target),
-				shortDescription: desc,
-				fullDescription:  desc,
-				helpText: fmt.Sprintf("License %s\nClassification: %s\nPkgName: %s\nPath: %s",
-					license.Name, license.Category, license.PkgName, license.FilePath),
-				helpMarkdown: fmt.Sprintf("**License %s**\n| PkgName | Classification | Path |\n| --- | --- | --- |\n|%s|%s|%s|",
-					license.Name, license.PkgName, license.Category, license.FilePath),
-				message: fmt.Sprintf("Artifact: %s\nLicense %s\nPkgName: %s\n Classification: %s\n Path: %s",
-					res.Target, license.Name, license.PkgName, license.Category, license.FilePath),
-			})
+			rd := func() ruleData {
+				return ruleData{title: "license", severity: license.Severity, short: desc, full: desc, url: license.Link, class: res.Class,
+					help: func() (string, string, string, map[string]any) {
+						return fmt.Sprintf("License %s\nClassification: %s\nPkgName: %s\nPath: %s",
+								license.Name, license.Category, license.PkgName, license.FilePath),
+							fmt.Sprintf("**License %s**\n| PkgName | Classification | Path |\n| --- | --- | --- |\n|%s|%s|%s|",
+								license.Name, license.PkgName, license.Category, license.FilePath),
+							severityToScore(license.Severity), nil
+					}}
+			}
+			err := sw.result(id, license.Severity, rd,
+				[]string{"Artifact: ", res.Target, "\nLicense ", license.Name, "\nPkgName: ", license.PkgName,
+					"\n Classification: ", string(license.Category), "\n Path: ", license.FilePath},
+				nil, uri(target), []string{""})
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
-	run.ColumnKind = columnKind
+
+	w.raw(`],"tool":{"driver":{"fullName":"Trivy Vulnerability Scanner","informationUri":"https://github.com/aquasecurity/trivy","name":"Trivy","rules":[`)
+	for i, rule := range sw.rules {
+		w.comma(i)
+		w.raw(`{"id":`)
+		w.str(rule.id)
+		w.raw(`,"name":`)
+		w.str(rule.name)
+		w.raw(`,"shortDescription":{"text":`)
+		w.str(rule.short)
+		w.raw(`},"fullDescription":{"text":`)
+		w.str(rule.full)
+		w.raw(`},"defaultConfiguration":{"level":`)
+		w.str(rule.level)
+		w.raw(`}`)
+		if rule.helpURI != "" {
+			w.raw(`,"helpUri":`)
+			w.str(rule.helpURI)
+		}
+		w.raw(`,"help":{"text":`)
+		w.str(rule.helpText)
+		w.raw(`,"markdown":`)
+		w.str(rule.helpMD)
+		w.raw(`},"properties":`)
+		w.bytes(rule.props)
+		w.raw(`}`)
+	}
+	w.raw(`],"version":`)
+	w.str(version)
+	w.raw(`}},"columnKind":"` + columnKind + `"`)
 	if opts.Target != "" {
-		rootPath := pathToFileURI(opts.Target)
-		run.OriginalUriBaseIDs = map[string]*sarif.ArtifactLocation{"ROOTPATH": {URI: &rootPath}}
+		w.raw(`,"originalUriBaseIds":{"ROOTPATH":{"uri":`)
+		w.str(pathToFileURI(opts.Target))
+		w.raw(`}}`)
 	}
-	doc.AddRun(run)
-	// compact: indenting would double the cost on large reports
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return nil, fmt.Errorf("sarif: %w", err)
+	if r.ArtifactType == ftypes.TypeContainerImage {
+		props, err := json.Marshal(map[string]any{
+			"imageName":   r.ArtifactName,
+			"repoTags":    r.Metadata.RepoTags,
+			"repoDigests": r.Metadata.RepoDigests,
+			"imageID":     r.Metadata.ImageID,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("sarif: %w", err)
+		}
+		w.raw(`,"properties":`)
+		w.bytes(props)
 	}
-	return b, nil
+	w.raw(`}]}`)
+	return w.b, nil
 }
 
 // packageLocations indexes package line locations by name@version; the
@@ -294,24 +358,6 @@ func pathToFileURI(path string) string {
 		slashPath = "/" + slashPath
 	}
 	return fmt.Sprintf("file://%s/", slashPath)
-}
-
-func toSarifLocations(locations []location, artifactLocation, locationMessage string) []*sarif.Location {
-	if len(locations) == 0 {
-		locations = []location{{startLine: 1, endLine: 1}}
-	}
-	sarifLocs := make([]*sarif.Location, 0, len(locations))
-	for _, l := range locations {
-		if l.startLine == 0 && l.endLine == 0 {
-			l.startLine, l.endLine = 1, 1
-		}
-		region := sarif.NewRegion().WithStartLine(l.startLine).WithEndLine(l.endLine).WithStartColumn(1).WithEndColumn(1)
-		loc := sarif.NewPhysicalLocation().
-			WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactLocation).WithUriBaseId("ROOTPATH")).
-			WithRegion(region)
-		sarifLocs = append(sarifLocs, sarif.NewLocation().WithMessage(sarif.NewTextMessage(locationMessage)).WithPhysicalLocation(loc))
-	}
-	return sarifLocs
 }
 
 func toSarifRuleName(class types.ResultClass) string {
@@ -435,8 +481,8 @@ func severityToScore(severity string) string {
 	}
 }
 
-func toProperties(title, severity, cvssScore string, cvssData map[string]any) sarif.Properties {
-	p := sarif.Properties{
+func toProperties(title, severity, cvssScore string, cvssData map[string]any) map[string]any {
+	p := map[string]any{
 		"tags":              []string{title, "security", severity},
 		"precision":         "very-high",
 		"security-severity": cvssScore,
