@@ -43,7 +43,7 @@ func Judge(ctx context.Context, raw []byte, cfg *policy.Config, ran []string, ro
 	if err != nil {
 		return nil, err
 	}
-	return &Outcome{Report: r, Outputs: out, Gate: cfg.Evaluate(r, ran, now)}, nil
+	return &Outcome{Report: r, Outputs: out, Gate: cfg.EvaluateFindings(out.Findings, ran, now)}, nil
 }
 
 // Stage is the golden path's scan stage: it scans the built image (the

@@ -84,13 +84,14 @@ func benchGateAndConvert(b *testing.B, r *types.Report) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res := c.Evaluate(r, []string{"vuln", "secret", "misconfig"}, now)
-		if res.Pass {
-			b.Fatal("gate passed")
-		}
+		// as scan.Judge: convert, then gate the same findings
 		out, err := report.Convert(ctx, r, report.Options{})
 		if err != nil {
 			b.Fatal(err)
+		}
+		res := c.EvaluateFindings(out.Findings, []string{"vuln", "secret", "misconfig"}, now)
+		if res.Pass {
+			b.Fatal("gate passed")
 		}
 		_ = res.Summary()
 		if len(out.SARIF) == 0 || len(out.CycloneDX) == 0 {

@@ -14,6 +14,8 @@ type Outputs struct {
 	GitLab    []byte
 	Markdown  []byte
 	Counts    map[string]int
+	// Findings are the report's findings, worst first (for the gate).
+	Findings []Finding
 	// NoSBOM says why CycloneDX is nil.
 	NoSBOM error
 }
@@ -47,7 +49,8 @@ func Convert(ctx context.Context, r *types.Report, opts Options) (*Outputs, erro
 	if top == 0 {
 		top = TopN
 	}
-	out.Markdown = Markdown(r, top)
-	out.Counts = Counts(Findings(r))
+	out.Findings = Findings(r)
+	out.Markdown = markdown(r.ArtifactName, out.Findings, top)
+	out.Counts = Counts(out.Findings)
 	return &out, nil
 }

@@ -4,9 +4,7 @@ package report
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -94,7 +92,15 @@ const (
 	gitlabSolutionMax    = 7000
 )
 
-var httpURL = regexp.MustCompile(`^(https?|ftp)://.+`)
+// isHTTPURL is the schema's ^(https?|ftp)://.+ for links and identifiers.
+func isHTTPURL(s string) bool {
+	for _, p := range []string{"https://", "http://", "ftp://"} {
+		if len(s) > len(p) && strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // GitLabOptions fill what the trivy report cannot say.
 type GitLabOptions struct {
@@ -138,76 +144,117 @@ func GitLab(r *types.Report, opts GitLabOptions) ([]byte, error) {
 	if tv == "" {
 		tv = "unknown"
 	}
-	out := GitLabReport{
-		Version: GitLabSchemaVersion,
-		Schema:  gitlabSchemaURL,
-		Scan: GitLabScan{
-			Analyzer:  GitLabTool{ID: "paved", Name: "paved", Version: av, Vendor: GitLabVendor{Name: "paved"}},
-			Scanner:   GitLabTool{ID: "trivy", Name: "Trivy", URL: "https://github.com/aquasecurity/trivy", Version: tv, Vendor: GitLabVendor{Name: "Aqua Security"}},
-			Type:      "container_scanning",
-			StartTime: start.Format("2006-01-02T15:04:05"),
-			EndTime:   end.Format("2006-01-02T15:04:05"),
-			Status:    "success",
-		},
-		Vulnerabilities: []GitLabVulnerability{},
-	}
-	seen := map[string]bool{}
+	// Written by hand in the shape of GitLabReport (see jw): the tests
+	// decode it into GitLabReport and validate it against the schema.
+	size := 1024
 	for _, res := range r.Results {
 		for _, v := range res.Vulnerabilities {
+			size += 420 + len(v.Title) + len(v.Description) + 2*len(v.PkgName) + 2*len(v.VulnerabilityID) + len(v.PrimaryURL) + len(image) + len(res.Target)
+			for _, ref := range v.References {
+				size += len(ref) + 10
+			}
+		}
+	}
+	w := &jw{b: make([]byte, 0, size)}
+	w.raw(`{"version":"` + GitLabSchemaVersion + `","schema":"` + gitlabSchemaURL + `","scan":{"analyzer":{"id":"paved","name":"paved","version":`)
+	w.str(av)
+	w.raw(`,"vendor":{"name":"paved"}},"scanner":{"id":"trivy","name":"Trivy","url":"https://github.com/aquasecurity/trivy","version":`)
+	w.str(tv)
+	w.raw(`,"vendor":{"name":"Aqua Security"}},"type":"container_scanning","start_time":"` + start.Format("2006-01-02T15:04:05") +
+		`","end_time":"` + end.Format("2006-01-02T15:04:05") + `","status":"success"},"vulnerabilities":[`)
+	seen := map[string]bool{}
+	n := 0
+	for _, res := range r.Results {
+		os := osName
+		if res.Class == types.ClassLangPkg {
+			// a language package's "system" is its lock file type and path
+			os = strings.TrimSpace(string(res.Type) + " " + res.Target)
+		}
+		if os == "" {
+			os = "unknown"
+		}
+		for i := range res.Vulnerabilities {
+			v := &res.Vulnerabilities[i]
 			id := gitlabID(r.ArtifactName, res.Target, v)
 			if seen[id] {
 				continue // trivy can list one CVE twice for one package (several sources)
 			}
 			seen[id] = true
-			os := osName
-			if res.Class == types.ClassLangPkg {
-				// a language package's "system" is its lock file / type
-				os = strings.TrimSpace(string(res.Type) + " " + res.Target)
+			w.comma(n)
+			n++
+			w.raw(`{"id":`)
+			w.str(id)
+			w.raw(`,"name":`)
+			if v.Title != "" {
+				w.str(truncate(v.Title, gitlabNameMax))
+			} else {
+				w.str(truncate(v.VulnerabilityID+" in "+v.PkgName, gitlabNameMax))
 			}
-			if os == "" {
-				os = "unknown"
+			if v.Description != "" {
+				w.raw(`,"description":`)
+				w.str(truncate(v.Description, gitlabDescriptionMax))
 			}
-			gv := GitLabVulnerability{
-				ID:          id,
-				Name:        truncate(gitlabName(v), gitlabNameMax),
-				Description: truncate(v.Description, gitlabDescriptionMax),
-				Severity:    gitlabSeverity(v.Severity),
-				Identifiers: gitlabIdentifiers(v),
-				Location: GitLabLocation{
-					Dependency:      GitLabDependency{Package: GitLabPackage{Name: v.PkgName}, Version: v.InstalledVersion},
-					OperatingSystem: os,
-					Image:           image,
-				},
-			}
+			w.raw(`,"severity":"` + gitlabSeverity(v.Severity) + `"`)
 			if v.FixedVersion != "" {
-				gv.Solution = truncate(fmt.Sprintf("Upgrade %s to %s", v.PkgName, v.FixedVersion), gitlabSolutionMax)
+				w.raw(`,"solution":`)
+				w.strs("Upgrade ", truncate(v.PkgName, gitlabSolutionMax/2), " to ", truncate(v.FixedVersion, gitlabSolutionMax/4))
 			}
-			for _, ref := range v.References {
-				if httpURL.MatchString(ref) {
-					gv.Links = append(gv.Links, GitLabLink{URL: ref})
+			w.raw(`,"identifiers":[`)
+			for j, gi := range gitlabIdentifiers(v) {
+				w.comma(j)
+				w.raw(`{"type":`)
+				w.str(gi.Type)
+				w.raw(`,"name":`)
+				w.str(gi.Name)
+				if gi.URL != "" {
+					w.raw(`,"url":`)
+					w.str(gi.URL)
 				}
+				w.raw(`,"value":`)
+				w.str(gi.Value)
+				w.byte('}')
 			}
-			out.Vulnerabilities = append(out.Vulnerabilities, gv)
+			w.byte(']')
+			links := 0
+			for _, ref := range v.References {
+				if !isHTTPURL(ref) {
+					continue
+				}
+				if links == 0 {
+					w.raw(`,"links":[`)
+				}
+				w.comma(links)
+				links++
+				w.raw(`{"url":`)
+				w.str(ref)
+				w.byte('}')
+			}
+			if links > 0 {
+				w.byte(']')
+			}
+			w.raw(`,"location":{"dependency":{"package":{"name":`)
+			w.str(v.PkgName)
+			w.raw(`},"version":`)
+			w.str(v.InstalledVersion)
+			w.raw(`},"operating_system":`)
+			w.str(os)
+			w.raw(`,"image":`)
+			w.str(image)
+			w.raw(`}}`)
 		}
 	}
-	return json.Marshal(out)
+	w.raw(`]}`)
+	return w.b, nil
 }
 
 // gitlabID is trivy's fingerprint when it has one, else a stable hash;
 // GitLab tracks a finding across pipelines by it.
-func gitlabID(artifact, target string, v types.DetectedVulnerability) string {
+func gitlabID(artifact, target string, v *types.DetectedVulnerability) string {
 	if v.Fingerprint != "" {
 		return v.Fingerprint
 	}
 	h := sha256.Sum256([]byte(artifact + "\x00" + target + "\x00" + v.PkgID + "\x00" + v.PkgName + "\x00" + v.InstalledVersion + "\x00" + v.VulnerabilityID))
 	return fmt.Sprintf("%x", h[:16])
-}
-
-func gitlabName(v types.DetectedVulnerability) string {
-	if v.Title != "" {
-		return v.Title
-	}
-	return fmt.Sprintf("%s in %s", v.VulnerabilityID, v.PkgName)
 }
 
 func gitlabSeverity(s string) string {
@@ -224,7 +271,7 @@ func gitlabSeverity(s string) string {
 	return "Unknown"
 }
 
-func gitlabIdentifiers(v types.DetectedVulnerability) []GitLabIdentifier {
+func gitlabIdentifiers(v *types.DetectedVulnerability) []GitLabIdentifier {
 	id := v.VulnerabilityID
 	typ := "trivy"
 	switch {
@@ -234,7 +281,7 @@ func gitlabIdentifiers(v types.DetectedVulnerability) []GitLabIdentifier {
 		typ = "ghsa"
 	}
 	gi := GitLabIdentifier{Type: typ, Name: id, Value: id}
-	if httpURL.MatchString(v.PrimaryURL) {
+	if isHTTPURL(v.PrimaryURL) {
 		gi.URL = v.PrimaryURL
 	}
 	out := []GitLabIdentifier{gi}

@@ -77,19 +77,6 @@ func (w *jw) esc(s string) {
 	w.b = append(b, s[start:]...)
 }
 
-// key appends "k": (k must need no escaping).
-func (w *jw) key(k string) {
-	w.b = append(w.b, '"')
-	w.b = append(w.b, k...)
-	w.b = append(w.b, '"', ':')
-}
-
-// kv appends "k":"v".
-func (w *jw) kv(k, v string) {
-	w.key(k)
-	w.str(v)
-}
-
 func (w *jw) raw(s string) { w.b = append(w.b, s...) }
 func (w *jw) byte(c byte)  { w.b = append(w.b, c) }
 func (w *jw) int(n int)    { w.b = strconv.AppendInt(w.b, int64(n), 10) }

@@ -13,11 +13,15 @@ const TopN = 10
 // Markdown is a short summary for a CI job page or a pull request
 // comment: counts by severity and the top findings with fixed versions.
 func Markdown(r *types.Report, top int) []byte {
-	fs := Findings(r)
+	return markdown(r.ArtifactName, Findings(r), top)
+}
+
+// markdown sorts fs in place.
+func markdown(artifact string, fs []Finding, top int) []byte {
 	SortFindings(fs)
 	counts := Counts(fs)
 	var b strings.Builder
-	fmt.Fprintf(&b, "### Scan: %s\n\n", mdEscape(r.ArtifactName))
+	fmt.Fprintf(&b, "### Scan: %s\n\n", mdEscape(artifact))
 	if len(fs) == 0 {
 		b.WriteString("No findings.\n")
 		return []byte(b.String())
