@@ -46,6 +46,9 @@ import (
 	"github.com/paved-ci/paved/pipelines/scan/report"
 )
 
+// fakeToken is token-shaped, built so this source holds no secret itself.
+var fakeToken = "ghp_" + strings.Repeat("aB3x", 9)
+
 var update = flag.Bool("update", false, "rewrite testdata/trivy-*.json from a real trivy run")
 
 // scanTime is fixed so regenerated reports differ only where trivy does.
@@ -140,8 +143,7 @@ require (
   }
 }
 `)
-	// A token-shaped string, split so this source holds no secret itself.
-	write("deploy/ci.env", "GITHUB_TOKEN=ghp_"+strings.Repeat("aB3x", 9)+"\n")
+	write("deploy/ci.env", "GITHUB_TOKEN="+fakeToken+"\n")
 	write("Dockerfile", "FROM alpine:3.20\nRUN apk add --no-cache curl\nCMD [\"sh\"]\n")
 	return dir
 }
@@ -311,8 +313,18 @@ func TestRealTrivyReports(t *testing.T) {
 			}
 		})
 	}
-	// The fs scan also found the token and the root Dockerfile.
+	// The fs scan also found the token and the root Dockerfile, and no
+	// output carries the token itself.
 	rep, _ := report.Parse(r.fs)
+	out, err := report.Convert(context.Background(), rep, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"trivy": r.fs, "sarif": out.SARIF, "sbom": out.CycloneDX, "gitlab": out.GitLab, "summary": out.Markdown} {
+		if bytes.Contains(b, []byte(fakeToken)) || bytes.Contains(b, []byte(fakeToken[4:])) {
+			t.Errorf("%s output contains the secret", name)
+		}
+	}
 	kinds := map[report.Kind]int{}
 	for _, f := range report.Findings(rep) {
 		kinds[f.Kind]++
@@ -346,12 +358,16 @@ func TestRealSARIFMatchesTrivyWriter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ours, err := report.SARIF(rep, report.SARIFOptions{Version: "0.74.0"})
+			target := ""
+			if name == "fs" {
+				target = "/src" // filesystem scans set ROOTPATH
+			}
+			ours, err := report.SARIF(rep, report.SARIFOptions{Version: "0.74.0", Target: target})
 			if err != nil {
 				t.Fatal(err)
 			}
 			var theirs bytes.Buffer
-			w := trivyreport.SarifWriter{Output: &theirs, Version: "0.74.0"}
+			w := trivyreport.SarifWriter{Output: &theirs, Version: "0.74.0", Target: target}
 			if err := w.Write(context.Background(), *rep); err != nil {
 				t.Fatal(err)
 			}
