@@ -4,8 +4,12 @@
 // format is derived here, in Go, from that report.
 //
 // Only trivy packages that build without GOEXPERIMENT=jsonv2 are imported
-// (pkg/types, pkg/report/cyclonedx): Dagger modules compile this package.
+// (pkg/types, pkg/sbom/cyclonedx): Dagger modules compile this package.
+// testdata/trivy-*.json are real trivy v0.74.0 reports; regenerate them
+// with go generate (needs GOEXPERIMENT=jsonv2, set by the directive).
 package report
+
+//go:generate env GOEXPERIMENT=jsonv2 go test -run TestRealTrivyReports -update .
 
 //lint:file-ignore SA1019 Severity is the severity trivy writes, gates (--severity) and reports on; VendorSeverity is per source.
 
