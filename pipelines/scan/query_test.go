@@ -150,3 +150,18 @@ func TestQueryStageExceptionsFromTheSourceTree(t *testing.T) {
 		t.Errorf("broken exceptions file: %v", err)
 	}
 }
+
+func TestStageSkipsOnlyWithNothingToScan(t *testing.T) {
+	client, _ := daggertest.New(t)
+	st := pipeline.NewState(client, nil, images.MustDefault(), gitmeta.Info{})
+	if skip, why := (scan.Stage{}).Skip(st); !skip || why == "" {
+		t.Error("no image and no source: not skipped")
+	}
+	st.Source = client.Directory()
+	if skip, _ := (scan.Stage{}).Skip(st); skip {
+		t.Error("a source tree alone must be scanned")
+	}
+	if !(scan.Stage{}).Mandated() || (scan.Stage{}).String() != "scan" {
+		t.Error("scan is the mandated stage named scan")
+	}
+}

@@ -47,8 +47,8 @@ func Judge(ctx context.Context, raw []byte, cfg *policy.Config, ran []string, ro
 }
 
 // Stage is the golden path's scan stage: it scans the built image (the
-// first platform variant; trivy runs once per artifact), or the source
-// tree when nothing was built, and fails when the gate does.
+// first platform variant; trivy runs once per artifact) and, with Source
+// or when nothing was built, the source tree; it fails when the gate does.
 type Stage struct {
 	Opts Options
 	// Platform is the platform policy file's content and name; empty uses
@@ -67,9 +67,10 @@ func (Stage) String() string { return "scan" }
 // Mandated: platform policy may forbid skipping the scan.
 func (Stage) Mandated() bool { return true }
 
+// Skip only when there is nothing to scan at all.
 func (st Stage) Skip(s *pipeline.State) (bool, string) {
-	if len(s.Variants) == 0 && !st.Source {
-		return true, "no image was built and source scanning is off"
+	if len(s.Variants) == 0 && s.Source == nil {
+		return true, "no image was built and there is no source directory"
 	}
 	return false, ""
 }
