@@ -144,9 +144,12 @@ func (r *Result) Summary() string {
 	if r.OnlyFixable {
 		fix = ", fixable only"
 	}
-	fmt.Fprintf(&b, "### Policy gate %s (threshold %s%s)\n\n", verdict, r.Threshold, fix)
+	fmt.Fprintf(&b, "### Policy gate %s (threshold %s%s)\n", verdict, r.Threshold, fix)
 	for _, s := range r.MissingScanners {
-		fmt.Fprintf(&b, "- required scanner **%s** did not run\n", s)
+		fmt.Fprintf(&b, "\n- required scanner **%s** did not run", s)
+	}
+	if len(r.MissingScanners) > 0 {
+		b.WriteString("\n")
 	}
 	if len(r.Failed) > 0 {
 		fmt.Fprintf(&b, "\n**%d failing findings**\n\n| Severity | ID | Package / file | Installed | Fixed in |\n| --- | --- | --- | --- | --- |\n", len(r.Failed))
@@ -159,7 +162,11 @@ func (r *Result) Summary() string {
 			if where == "" {
 				where = f.Path
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", f.Severity, esc(f.ID), esc(where), esc(f.InstalledVersion), esc(f.FixedVersion))
+			fixed := f.FixedVersion
+			if fixed == "" && f.Kind == report.Vulnerability {
+				fixed = "no fix yet"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", f.Severity, esc(f.ID), esc(where), esc(f.InstalledVersion), esc(fixed))
 		}
 	}
 	if len(r.Suppressed) > 0 {
