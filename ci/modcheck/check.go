@@ -49,7 +49,15 @@ type Config struct {
 	SDK           json.RawMessage `json:"sdk"`
 	Source        string          `json:"source"`
 	Include       []string        `json:"include"`
+	Dependencies  []struct {
+		Name   string `json:"name"`
+		Source string `json:"source"`
+	} `json:"dependencies"`
 }
+
+// ErrNeedsEngine marks a module modcheck cannot compile: the bindings of
+// its dependency modules come from code generation, which needs an engine.
+var ErrNeedsEngine = errors.New("not compiled here: it depends on other Dagger modules, whose bindings only `dagger develop` (an engine) generates")
 
 func (c Config) sdkSource() string {
 	var s string
@@ -108,6 +116,18 @@ func Check(root, dir string) error {
 	src := filepath.Join(dir, filepath.FromSlash(cfg.Source))
 	if cfg.Source == "" {
 		src = dir
+	}
+	if len(cfg.Dependencies) > 0 {
+		for _, d := range cfg.Dependencies {
+			if _, err := os.Stat(filepath.Join(dir, d.Source, "dagger.json")); strings.HasPrefix(d.Source, ".") && err != nil {
+				bad("dagger.json: dependency %s: no dagger.json at %s", d.Name, d.Source)
+			}
+		}
+		problems = append(problems, cachePragmas(src)...)
+		if len(problems) > 0 {
+			return errors.New("  " + strings.Join(dedupe(problems), "\n  "))
+		}
+		return ErrNeedsEngine
 	}
 
 	gomodPath := filepath.Join(src, "go.mod")

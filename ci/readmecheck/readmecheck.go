@@ -6,10 +6,12 @@ package readmecheck
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,23 +26,44 @@ type Command struct {
 	Tokens []string // after "call"
 }
 
-// Extract finds dagger call lines inside fenced code blocks.
+// Extract finds dagger call lines inside fenced code blocks, joining
+// continued lines (trailing backslash).
 func Extract(file string, text []byte) []Command {
 	var out []Command
 	in := false
 	sc := bufio.NewScanner(bytes.NewReader(text))
-	n := 0
+	n, start := 0, 0
+	var cont strings.Builder
 	for sc.Scan() {
 		n++
 		l := strings.TrimSpace(sc.Text())
 		if strings.HasPrefix(l, "```") {
 			in = !in
+			cont.Reset()
 			continue
 		}
-		if !in || !strings.HasPrefix(l, "dagger ") || !strings.Contains(l, " call ") {
+		if !in {
 			continue
 		}
-		f := strings.Fields(l)
+		l = strings.TrimPrefix(l, "- ") // a YAML list item: script lines
+		if cont.Len() > 0 {
+			cont.WriteString(" " + strings.TrimSuffix(l, "\\"))
+			if strings.HasSuffix(l, "\\") {
+				continue
+			}
+			l = cont.String()
+			cont.Reset()
+		} else if strings.HasPrefix(l, "dagger ") && strings.HasSuffix(l, "\\") {
+			start = n
+			cont.WriteString(strings.TrimSuffix(l, "\\"))
+			continue
+		} else {
+			start = n
+		}
+		if !strings.HasPrefix(l, "dagger ") || !strings.Contains(l, " call ") {
+			continue
+		}
+		f := fields(l)
 		mod := ""
 		var rest []string
 		for i := 1; i < len(f); i++ {
@@ -64,16 +87,39 @@ func Extract(file string, text []byte) []Command {
 				break
 			}
 		}
-		out = append(out, Command{File: file, Line: n, Module: moduleDir(mod), Tokens: rest})
+		out = append(out, Command{File: file, Line: start, Module: moduleDir(mod), Tokens: rest})
 	}
 	return out
 }
 
-var remote = regexp.MustCompile(`^github\.com/paved-ci/paved(/modules/[a-z-]+)?(@\S+)?$`)
+// fields splits a shell line into words: quotes are removed, and a
+// ${VAR:+--flag=...} expansion becomes the flags it may produce.
+func fields(l string) []string {
+	var out []string
+	for _, w := range strings.Fields(l) {
+		if strings.HasPrefix(w, "${") && strings.Contains(w, "--") {
+			for _, m := range flagInSh.FindAllString(w, -1) {
+				out = append(out, m+"=x")
+			}
+			continue
+		}
+		out = append(out, strings.Trim(w, `"'`))
+	}
+	return out
+}
 
-// moduleDir maps a -m value to the module's Go source folder.
+var (
+	remote   = regexp.MustCompile(`^github\.com/paved-ci/paved(/modules/[a-z-]+)?(@\S+)?$`)
+	flagInSh = regexp.MustCompile(`--[a-z][a-z0-9-]*`)
+)
+
+// moduleDir maps a -m value to the module's Go source folder; "" means
+// the module of the nearest dagger.json (resolved in Check).
 func moduleDir(m string) string {
-	if m == "" || m == "." {
+	if m == "" {
+		return ""
+	}
+	if m == "." {
 		return "modules/golden"
 	}
 	if r := remote.FindStringSubmatch(m); r != nil {
@@ -198,16 +244,58 @@ func kebab(s string) string {
 	return b.String()
 }
 
+// readModule reads the dagger.json in dir (relative to root) and returns
+// its Go source folder and name.
+func readModule(root, dir string) (src, name string, err error) {
+	p := filepath.Join(root, dir, "dagger.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", "", err
+	}
+	var cfg struct{ Name, Source string }
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return "", "", fmt.Errorf("%s: %v", p, err)
+	}
+	rel, _ := filepath.Rel(root, filepath.Join(root, dir, cfg.Source))
+	return filepath.ToSlash(rel), cfg.Name, nil
+}
+
+// nearest finds the dagger.json at or above the README's folder and
+// returns its module's source folder and name.
+func nearest(root, file string) (dir, name string, err error) {
+	for d := filepath.Dir(filepath.Join(root, file)); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "dagger.json")); err == nil {
+			rel, _ := filepath.Rel(root, d)
+			return readModule(root, rel)
+		}
+		if d == root || filepath.Dir(d) == d {
+			return "", "", fmt.Errorf("no dagger.json above %s", file)
+		}
+	}
+}
+
 // Check verifies one command against the module source under root.
 func Check(root string, c Command) error {
 	where := fmt.Sprintf("%s:%d", c.File, c.Line)
+	modName := ""
+	if c.Module == "" {
+		dir, name, err := nearest(root, c.File)
+		if err != nil {
+			return fmt.Errorf("%s: %v", where, err)
+		}
+		c.Module, modName = dir, name
+	} else if src, name, err := readModule(root, c.Module); err == nil {
+		c.Module, modName = src, name // a folder with a dagger.json
+	} else {
+		modName = mainName(root, c.Module)
+	}
 	m, err := load(root, c.Module)
 	if err != nil {
 		return fmt.Errorf("%s: module %s: %v", where, c.Module, err)
 	}
 	mainType := ""
 	for t := range m.funcs {
-		if _, isStruct := m.structs[t]; isStruct && strings.EqualFold(t, mainName(root, c.Module)) {
+		if _, isStruct := m.structs[t]; isStruct && strings.EqualFold(t, strings.ReplaceAll(modName, "-", "")) {
 			mainType = t
 		}
 	}

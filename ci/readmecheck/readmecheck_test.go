@@ -39,7 +39,7 @@ func TestCheckCatchesDrift(t *testing.T) {
 		"dagger call check --source=. --dir=x results export --path=y\n" +
 		"dagger call -m github.com/paved-ci/paved/modules/build@v1.0.0 go --source=. --platforms linux/amd64\n" +
 		"```\n"
-	cmds := Extract("x.md", []byte(md))
+	cmds := Extract("README.md", []byte(md))
 	if len(cmds) != 5 {
 		t.Fatalf("extracted %d commands", len(cmds))
 	}
@@ -52,6 +52,17 @@ func TestCheckCatchesDrift(t *testing.T) {
 		case want[i] != "" && (err == nil || !strings.Contains(err.Error(), want[i])):
 			t.Errorf("line %d: err %v, want %q", c.Line, err, want[i])
 		}
+	}
+	multi := Extract("README.md", []byte("```sh\ndagger call -m \"github.com/paved-ci/paved@${V}\" ship \\\n  --source=\"${S}\" \\\n  ${P:+\"--platfroms=${P}\"} \\\n  results export --path=x\n```\n"))
+	if len(multi) != 1 {
+		t.Fatalf("continued command: %d extracted", len(multi))
+	}
+	if err := Check(root, multi[0]); err == nil || !strings.Contains(err.Error(), "--platfroms") {
+		t.Errorf("a misspelt flag inside a shell expansion was not caught: %v", err)
+	}
+	custom := Extract("examples/custom-pipeline/README.md", []byte("```sh\ndagger call check --source=../.. --dir=x --race\n```\n"))
+	if err := Check(root, custom[0]); err == nil || !strings.Contains(err.Error(), "no argument --race") || !strings.Contains(err.Error(), "custom-pipeline/.dagger") {
+		t.Errorf("a README's own module is not the one checked: %v", err)
 	}
 	if kebab("ContinueOnFailure") != "continue-on-failure" || kebab("TestJson") != "test-json" || kebab("imagesFile") != "images-file" {
 		t.Error("kebab")

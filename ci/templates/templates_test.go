@@ -122,6 +122,7 @@ func TestGitHubWorkflowsPassActionlint(t *testing.T) {
 }
 
 func TestGitHubWorkflowsMatchSchema(t *testing.T) {
+	schematest.Need(t)
 	for _, f := range append(append([]string{}, githubTemplates...), githubWorkflows...) {
 		docs := yamlDocs(t, f)
 		if len(docs) != 1 {
@@ -337,7 +338,7 @@ func TestDaggerCallArguments(t *testing.T) {
 		"PAVED_GIT_REF": "refs/pull/7/merge", "PAVED_PR_NUMBER": "7", "PAVED_DEFAULT_BRANCH": "main",
 	}
 	wantFull := []string{
-		"call", "-m", "github.com/paved-ci/paved@v0.1.0", "ship", "--source=./my app", "--image=ghcr.io/acme/app",
+		"call", "-m", "github.com/paved-ci/paved@v0.1.0", "ship", "--source=./my app", "--continue-on-failure", "--image=ghcr.io/acme/app",
 		"--platforms=linux/amd64,linux/arm64", "--tags=a,b", "--registry-username=bot user",
 		"--registry-password=env:REGISTRY_PASSWORD", "--severity=HIGH", "--skip=scan",
 		"--sign-key=env:COSIGN_KEY", "--sign-password=env:COSIGN_PASSWORD", "--oidc-token=env:SIGSTORE_ID_TOKEN",
@@ -346,7 +347,7 @@ func TestDaggerCallArguments(t *testing.T) {
 	}
 	minimal := map[string]string{"PAVED_VERSION": "v0.1.0", "PAVED_SOURCE": ".", "PAVED_IMAGE": "ghcr.io/acme/app",
 		"PAVED_PLATFORMS": "", "PAVED_TAGS": "", "REGISTRY_PASSWORD": ""}
-	wantMinimal := []string{"call", "-m", "github.com/paved-ci/paved@v0.1.0", "ship", "--source=.",
+	wantMinimal := []string{"call", "-m", "github.com/paved-ci/paved@v0.1.0", "ship", "--source=.", "--continue-on-failure",
 		"--image=ghcr.io/acme/app", "results", "export", "--path=./paved-results"}
 	ran := 0
 	for _, sh := range shells {
@@ -383,6 +384,7 @@ func TestDaggerCallArguments(t *testing.T) {
 }
 
 func TestGitLabComponent(t *testing.T) {
+	schematest.Need(t)
 	docs := yamlDocs(t, gitlabComponent)
 	if len(docs) != 2 {
 		t.Fatalf("component has %d YAML documents, want the spec header and the jobs", len(docs))
@@ -458,10 +460,11 @@ func TestGitLabComponent(t *testing.T) {
 }
 
 func TestOwnCIRunsTheSameChecks(t *testing.T) {
+	schematest.Need(t)
 	for _, f := range []string{githubWorkflows[0], gitlabCI} {
 		s := string(read(t, f))
 		for _, want := range []string{
-			"bash .ci/run", "dagger run go test ./...", "dagger call check --source=./examples/hello-go",
+			"bash .ci/run", "dagger run go test ./...", "dagger call check --source=. --dir=examples/hello-go --main=./cmd/hello",
 			"go vet ./...", "gofmt -l .", "staticcheck",
 		} {
 			if !strings.Contains(s, want) {

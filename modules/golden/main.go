@@ -11,10 +11,13 @@ import (
 
 	"dagger/golden/internal/dagger"
 
+	daggerlib "dagger.io/dagger"
+
 	"github.com/paved-ci/paved/pipelines/bridge"
 	"github.com/paved-ci/paved/pipelines/build"
 	"github.com/paved-ci/paved/pipelines/golden"
 	"github.com/paved-ci/paved/pipelines/images"
+	"github.com/paved-ci/paved/pipelines/publish"
 	gotest "github.com/paved-ci/paved/pipelines/test"
 )
 
@@ -34,6 +37,22 @@ type Run struct {
 	Results *dagger.Directory
 	// The built image, one container per platform.
 	Variants []*dagger.Container
+	// The built image as one OCI tarball with every platform
+	// (tarball export --path=app.oci.tar); empty when the build failed.
+	Tarball *dagger.File
+	// ship only: the published image by digest (repo@sha256:...).
+	Image string
+	// ship only: the digest.
+	Digest string
+	// ship only: every repo:tag written.
+	Tags []string
+	// ship only: whether the registry was paved's ephemeral embedded one.
+	Ephemeral bool
+	// ship only: the signature's tag in the registry (sha256-<hex>.sig).
+	Signature string
+	// ship only: the public key that verifies the signature, when paved
+	// signed with a key (for an ephemeral key: only valid for this run).
+	PublicKey string
 }
 
 // Check is what a pull request runs: build the Go application for every
@@ -53,7 +72,19 @@ func (m *Paved) Check(
 	platforms []string,
 	// Go build tags, for build and test.
 	// +optional
-	tags []string,
+	buildTags []string,
+	// Dockerfile path inside dir (default Dockerfile when present).
+	// +optional
+	dockerfile string,
+	// Dockerfile build args as NAME=VALUE; names that look like secrets are refused.
+	// +optional
+	buildArgs []string,
+	// Dockerfile build secrets (RUN --mount=type=secret,id=<secret name>).
+	// +optional
+	buildSecrets []*dagger.Secret,
+	// Command that runs the tests of a Dockerfile app in its test stage.
+	// +optional
+	testCommand string,
 	// Run the tests with the race detector.
 	// +optional
 	race bool,
@@ -99,9 +130,16 @@ func (m *Paved) Check(
 	if err != nil {
 		return nil, err
 	}
+	secrets, err := bridgeSecrets(ctx, lib, buildSecrets...)
+	if err != nil {
+		return nil, err
+	}
 	opts := golden.Options{
-		Build:             build.GoOptions{Dir: dir, Main: main, Platforms: platforms, Tags: tags},
-		Test:              gotest.Options{Dir: dir, Race: race, Tags: tags},
+		Build:             build.GoOptions{Dir: dir, Main: main, Platforms: platforms, Tags: buildTags},
+		Test:              gotest.Options{Dir: dir, Race: race, Tags: buildTags},
+		Docker:            build.DockerOptions{Dockerfile: dockerfile, BuildArgs: buildArgs},
+		DockerTest:        gotest.DockerOptions{Command: testCommand},
+		BuildSecrets:      secrets,
 		Lint:              lint,
 		Skip:              skip,
 		Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
@@ -115,19 +153,30 @@ func (m *Paved) Check(
 	if out.Err != nil {
 		run.Failure = out.Err.Error()
 	}
-	id, err := bridge.IDOf(ctx, out.Results)
-	if err != nil {
+	if run.Results, err = loadDirectory(ctx, out.Results); err != nil {
 		return nil, err
 	}
-	run.Results = dag.LoadDirectoryFromID(dagger.DirectoryID(id))
-	ids, err := bridge.IDsOf(ctx, out.State.Variants)
-	if err != nil {
+	if err := run.setImage(ctx, lib, out.State.Variants); err != nil {
 		return nil, err
-	}
-	for _, id := range ids {
-		run.Variants = append(run.Variants, dag.LoadContainerFromID(dagger.ContainerID(id)))
 	}
 	return run, nil
+}
+
+// setImage fills Variants and Tarball from the build's variants.
+func (r *Run) setImage(ctx context.Context, lib *daggerlib.Client, variants []*daggerlib.Container) error {
+	if len(variants) == 0 {
+		return nil
+	}
+	var err error
+	if r.Variants, err = loadContainers(ctx, variants); err != nil {
+		return err
+	}
+	id, err := bridge.IDOf(ctx, publish.Tarball(lib, variants))
+	if err != nil {
+		return err
+	}
+	r.Tarball = dag.LoadFileFromID(dagger.FileID(id))
+	return nil
 }
 
 // Version prints the version paved stamps on a build of source (from git).
@@ -184,4 +233,42 @@ func imageSet(ctx context.Context, overrides []string, mirror string, file *dagg
 		content = strings.TrimSpace(c)
 	}
 	return images.FromArgs(overrides, mirror, content)
+}
+
+// loadDirectory brings a dagger.io/dagger directory back into the module.
+func loadDirectory(ctx context.Context, d *daggerlib.Directory) (*dagger.Directory, error) {
+	id, err := bridge.IDOf(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return dag.LoadDirectoryFromID(dagger.DirectoryID(id)), nil
+}
+
+// loadContainers brings dagger.io/dagger containers back into the module.
+func loadContainers(ctx context.Context, cs []*daggerlib.Container) ([]*dagger.Container, error) {
+	ids, err := bridge.IDsOf(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*dagger.Container, len(ids))
+	for i, id := range ids {
+		out[i] = dag.LoadContainerFromID(dagger.ContainerID(id))
+	}
+	return out, nil
+}
+
+// bridgeSecrets converts module secrets; a nil one stays nil.
+func bridgeSecrets(ctx context.Context, lib *daggerlib.Client, in ...*dagger.Secret) ([]*daggerlib.Secret, error) {
+	out := make([]*daggerlib.Secret, len(in))
+	for i, s := range in {
+		if s == nil {
+			continue
+		}
+		v, err := bridge.Secret(ctx, lib, s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
 }

@@ -77,6 +77,7 @@ func TestDotenvSizeLimit(t *testing.T) {
 }
 
 func TestWriteGitLab(t *testing.T) {
+	schematest.Need(t)
 	proj := t.TempDir()
 	stale := filepath.Join(proj, "paved-reports", "junit.xml")
 	writeFile(t, stale, "<stale/>")
@@ -170,6 +171,7 @@ func must[T any](v T, err error) T {
 // The sample reports stand for what the scan stage writes; keep them valid
 // against the public schemas so the pass-through tests mean something.
 func TestSampleReportsMatchSchemas(t *testing.T) {
+	schematest.Need(t)
 	for file, schema := range map[string]string{
 		"scan.sarif":                        "sarif-2.1.0.json",
 		"sbom.cdx.json":                     "cyclonedx/bom-1.6.schema.json",

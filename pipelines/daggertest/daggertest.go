@@ -27,7 +27,9 @@ import (
 // Leaf is a leaf field the SDK asked for.
 type Leaf struct {
 	// Path is the chain of field names from the root to the leaf, e.g.
-	// ["container", "from", "withExec", "stdout"].
+	// ["container", "from", "withExec", "stdout"]. An inline fragment
+	// (node(id:){... on Service{endpoint}}) adds no element: ["node",
+	// "endpoint"].
 	Path []string
 	// Fields is the same chain with arguments as parsed.
 	Fields []*ast.Field
@@ -150,9 +152,17 @@ func (c *Conn) answer(q string) (map[string]any, error) {
 
 func (c *Conn) fill(dst map[string]any, set ast.SelectionSet, parents []*ast.Field, q string) error {
 	for _, sel := range set {
+		if frag, ok := sel.(*ast.InlineFragment); ok {
+			// node(id:){... on Service{...}}: the SDK loads an object by
+			// ID this way; its fields belong to the enclosing object.
+			if err := c.fill(dst, frag.SelectionSet, parents, q); err != nil {
+				return err
+			}
+			continue
+		}
 		f, ok := sel.(*ast.Field)
 		if !ok {
-			return fmt.Errorf("daggertest: fragments are not supported")
+			return fmt.Errorf("daggertest: named fragments are not supported")
 		}
 		key := f.Alias
 		if key == "" {
@@ -195,12 +205,13 @@ func (c *Conn) leaf(l Leaf) (any, error) {
 	return c.Default(l), nil
 }
 
-// Default answers a leaf the tests did not: IDs are made from the query
-// path so that a later query that passes the object as an argument shows
-// where it came from; strings are empty, exit codes zero.
+// Default answers a leaf the tests did not: IDs (id, sync, and start and
+// stop, which return the service's ID) are made from the query path so
+// that a later query that passes the object as an argument shows where it
+// came from; strings are empty, exit codes zero.
 func (c *Conn) Default(l Leaf) any {
 	switch l.Name() {
-	case "id", "sync":
+	case "id", "sync", "start", "stop":
 		c.mu.Lock()
 		c.n++
 		n := c.n
@@ -240,12 +251,18 @@ func args(f *ast.Field) string {
 // arguments: container(platform:"x"){from(address:"y"){id}}.
 func render(b *strings.Builder, set ast.SelectionSet) {
 	for i, sel := range set {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if frag, ok := sel.(*ast.InlineFragment); ok {
+			b.WriteString("... on " + frag.TypeCondition + "{")
+			render(b, frag.SelectionSet)
+			b.WriteByte('}')
+			continue
+		}
 		f, ok := sel.(*ast.Field)
 		if !ok {
 			continue
-		}
-		if i > 0 {
-			b.WriteByte(' ')
 		}
 		if f.Alias != "" && f.Alias != f.Name {
 			b.WriteString(f.Alias + ":")

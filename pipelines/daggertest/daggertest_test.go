@@ -41,3 +41,36 @@ func TestQueryErrorAnswerReachesTheCaller(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestQueryInlineFragmentsOfAStartedServiceAreAnswered uses the object
+// Service.Start returns, which the SDK queries as node(id:){... on
+// Service{...}}.
+func TestQueryInlineFragmentsOfAStartedServiceAreAnswered(t *testing.T) {
+	client, conn := New(t, OnPath("reg.internal:5000", "node", "endpoint"))
+	ctx := t.Context()
+	svc := client.Container().From("registry:3").WithExposedPort(5000).AsService()
+	started, err := svc.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := started.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep != "reg.internal:5000" {
+		t.Errorf("endpoint = %q", ep)
+	}
+	// start's default answer is an ID naming its origin, and the started
+	// object is loaded by exactly that ID.
+	q := conn.AssertQueried(t, `node(id:"id1:container.from(address:\"registry:3\").withExposedPort(port:5000).asService"){... on Service{endpoint(port:5000)}}`)
+	if q == "" {
+		return
+	}
+	if _, err := started.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn.AssertQueried(t, `node(id:"id1:`, `){... on Service{stop}}`)
+	if strings.Count(conn.All(), "... on Service") != 2 {
+		t.Errorf("queries:\n%s", conn.All())
+	}
+}

@@ -102,26 +102,8 @@ type Outcome struct {
 // Check runs CheckStages on src.
 func Check(ctx context.Context, client *dagger.Client, src *dagger.Directory, imgs *images.Set, opts Options) (*Outcome, error) {
 	opts.Build.Images, opts.Test.Images = imgs, imgs
-	if opts.Test.Dir == "" {
-		opts.Test.Dir = opts.Build.Dir
-	}
-	if opts.Kind == "" {
-		kind, err := build.Detect(ctx, src, opts.Build.Dir, opts.Docker.Dockerfile)
-		if err != nil {
-			return nil, err
-		}
-		opts.Kind = kind
-	}
-	if opts.Kind == build.KindDockerfile {
-		opts.Docker.Dir, opts.DockerTest.Dir = opts.Build.Dir, opts.Build.Dir
-		opts.DockerTest.Dockerfile = opts.Docker.Dockerfile
-		opts.DockerTest.Secrets = opts.BuildSecrets
-		if opts.Docker.Platforms == nil {
-			opts.Docker.Platforms = opts.Build.Platforms
-		}
-		if opts.Docker.Version == "" {
-			opts.Docker.Version = opts.Build.Version
-		}
+	if err := opts.prepare(ctx, src); err != nil {
+		return nil, err
 	}
 	stages := CheckStages(opts)
 	if err := Validate(opts, stages); err != nil {
@@ -132,10 +114,7 @@ func Check(ctx context.Context, client *dagger.Client, src *dagger.Directory, im
 		return nil, err
 	}
 	st := pipeline.NewState(client, src, imgs, git)
-	st.Skip = map[string]bool{}
-	for _, s := range opts.Skip {
-		st.Skip[s] = true
-	}
+	st.Skip = set(opts.Skip)
 	runErr := pipeline.Run(ctx, stages, st)
 	out := &Outcome{State: st, Err: runErr}
 	out.Results, err = ResultsDir(client, st)
@@ -146,6 +125,26 @@ func Check(ctx context.Context, client *dagger.Client, src *dagger.Directory, im
 		return out, runErr
 	}
 	return out, nil
+}
+
+func detect(ctx context.Context, src *dagger.Directory, o *Options) (build.Kind, error) {
+	return build.Detect(ctx, src, o.Build.Dir, o.Docker.Dockerfile)
+}
+
+// spreadDocker copies the shared options into the Dockerfile ones.
+func (o *Options) spreadDocker() {
+	if o.Kind != build.KindDockerfile {
+		return
+	}
+	o.Docker.Dir, o.DockerTest.Dir = o.Build.Dir, o.Build.Dir
+	o.DockerTest.Dockerfile = o.Docker.Dockerfile
+	o.DockerTest.Secrets = o.BuildSecrets
+	if o.Docker.Platforms == nil {
+		o.Docker.Platforms = o.Build.Platforms
+	}
+	if o.Docker.Version == "" {
+		o.Docker.Version = o.Build.Version
+	}
 }
 
 // Git reads git metadata from src, unless overridden.

@@ -3,6 +3,7 @@ package images
 import (
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -12,7 +13,16 @@ func TestREADMEImageTableMatchesDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := regexp.MustCompile("(?m)^\\| `([a-z-]+)` \\| `([^`]+)` \\|").FindAllStringSubmatch(string(b), -1)
+	text := string(b)
+	start := strings.Index(text, "\n## Images\n")
+	if start < 0 {
+		t.Fatal("README has no ## Images section")
+	}
+	text = text[start+1:]
+	if end := strings.Index(text[3:], "\n## "); end >= 0 {
+		text = text[:end+3]
+	}
+	rows := regexp.MustCompile("(?m)^\\| `([a-z-]+)` \\| `([^`]+)` \\|").FindAllStringSubmatch(text, -1)
 	readme := map[string]string{}
 	for _, r := range rows {
 		readme[r[1]] = r[2]

@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"dagger.io/dagger"
+	"go.opentelemetry.io/otel/codes"
 
 	"github.com/paved-ci/paved/pipelines/gitmeta"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/results"
+	"github.com/paved-ci/paved/pipelines/version"
 )
 
 // Stage is one step of a pipeline.
@@ -65,6 +67,8 @@ func NewState(client *dagger.Client, source *dagger.Directory, imgs *images.Set,
 	s.Results.Commit = git.Commit
 	s.Results.Version = git.Version()
 	s.Results.Repo = git.RemoteURL
+	s.Results.PavedVersion = version.Get()
+	s.Results.Modules = map[string]string{"paved": s.Results.PavedVersion}
 	return s
 }
 
@@ -115,7 +119,13 @@ func Run(ctx context.Context, stages []Stage, s *State) error {
 			continue
 		}
 		start := s.now()
-		err := st.Run(ctx, s)
+		// one named span per stage: Dagger's progress output shows it
+		sctx, span := dagger.Tracer().Start(ctx, "paved "+name)
+		err := st.Run(sctx, s)
+		if err != nil {
+			span.SetStatus(codes.Error, firstLine(err.Error()))
+		}
+		span.End()
 		rec.Duration = s.now().Sub(start)
 		if err != nil {
 			failed = fmt.Errorf("stage %s: %w", name, err)
@@ -149,4 +159,19 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// InsertAfter returns stages with extra placed right after the stage named
+// after — how a team adds its own stage to the golden path without copying
+// the list.
+func InsertAfter(stages []Stage, after string, extra ...Stage) ([]Stage, error) {
+	for i, st := range stages {
+		if st.String() == after {
+			out := make([]Stage, 0, len(stages)+len(extra))
+			out = append(out, stages[:i+1]...)
+			out = append(out, extra...)
+			return append(out, stages[i+1:]...), nil
+		}
+	}
+	return nil, fmt.Errorf("no stage named %q to insert after (stages: %v)", after, Names(stages))
 }

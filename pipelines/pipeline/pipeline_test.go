@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/paved-ci/paved/pipelines/results"
 )
 
@@ -94,5 +98,40 @@ func TestExplicitSkipAndForbiddenSkip(t *testing.T) {
 	}
 	if Names(stages)[2] != "sign" {
 		t.Error("Names")
+	}
+}
+
+func TestInsertAfter(t *testing.T) {
+	var ran []string
+	base := []Stage{fake{name: "build", ran: &ran}, fake{name: "test", ran: &ran}, fake{name: "scan", ran: &ran}}
+	got, err := InsertAfter(base, "test", fake{name: "smoke", ran: &ran})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Join(Names(got), ","); n != "build,test,smoke,scan" {
+		t.Errorf("order %s", n)
+	}
+	if strings.Join(Names(base), ",") != "build,test,scan" {
+		t.Error("InsertAfter changed its input")
+	}
+	if _, err := InsertAfter(base, "lint", fake{name: "x", ran: &ran}); err == nil || !strings.Contains(err.Error(), `no stage named "lint"`) {
+		t.Errorf("err %v", err)
+	}
+}
+
+func TestEveryRunStageIsANamedSpan(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+	var ran []string
+	stages := []Stage{fake{name: "build", ran: &ran}, fake{name: "lint", skip: "off", ran: &ran}, fake{name: "test", err: errors.New("1 failing"), ran: &ran}}
+	Run(t.Context(), stages, &State{now: clock()})
+	var got []string
+	for _, s := range rec.Ended() {
+		got = append(got, s.Name()+":"+s.Status().Code.String())
+	}
+	if strings.Join(got, " ") != "paved build:Unset paved test:Error" {
+		t.Errorf("spans %v", got)
 	}
 }

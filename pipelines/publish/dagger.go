@@ -39,17 +39,17 @@ func StartRegistry(ctx context.Context, client *dagger.Client, imgs *images.Set)
 		From(imgs.Ref(images.Registry)).
 		WithExposedPort(RegistryPort).
 		AsService()
-	if _, err := svc.Start(ctx); err != nil {
+	started, err := svc.Start(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("starting the embedded registry (image %s): %w", imgs.Ref(images.Registry), err)
 	}
-	// The engine keys services by definition, so the definition names the
-	// running instance; Start's returned object would only add a node
-	// lookup to every later query.
-	ep, err := svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: RegistryPort})
+	// Later queries go to the started instance (by the ID Start returned),
+	// so the push and the module's reads reach the same registry.
+	ep, err := started.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: RegistryPort})
 	if err != nil {
 		return nil, fmt.Errorf("embedded registry endpoint: %w", err)
 	}
-	return &Embedded{Service: svc, Address: fmt.Sprintf("localhost:%d", RegistryPort), Endpoint: ep}, nil
+	return &Embedded{Service: started, Address: fmt.Sprintf("localhost:%d", RegistryPort), Endpoint: ep}, nil
 }
 
 // Stop stops the embedded registry.
@@ -100,13 +100,23 @@ func PushVariants(ctx context.Context, client *dagger.Client, variants []*dagger
 		if a.Secret == nil {
 			return "", fmt.Errorf("registry credential %s for %s has no secret", a.Source, a.Registry)
 		}
-		ctr = ctr.WithRegistryAuth(a.Registry, a.Username, a.Secret)
+		ctr = ctr.WithRegistryAuth(engineHost(a.Registry), a.Username, a.Secret)
 	}
 	ref, err := ctr.Publish(ctx, address, dagger.ContainerPublishOpts{PlatformVariants: variants, RegistryService: svc})
 	if err != nil {
 		return "", fmt.Errorf("pushing %d platform variants to %s: %w", len(variants), address, err)
 	}
 	return ref, nil
+}
+
+// engineHost is the registry address the engine keys credentials by: it
+// names Docker Hub docker.io, where go-containerregistry says
+// index.docker.io.
+func engineHost(h string) string {
+	if h == "index.docker.io" || h == "registry-1.docker.io" {
+		return "docker.io"
+	}
+	return h
 }
 
 // Tarball exports the variants as one OCI image-layout tarball with a

@@ -15,6 +15,7 @@ import (
 	"github.com/paved-ci/paved/pipelines/gitmeta"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/pipeline"
+	"github.com/paved-ci/paved/pipelines/results"
 	"github.com/paved-ci/paved/pipelines/tags"
 )
 
@@ -37,7 +38,7 @@ func TestQueryStartRegistryStartsPinnedImageAndReadsEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.AssertQueried(t, `container{from(address:"`+images.MustDefault().Ref(images.Registry)+`")`, `withExposedPort(port:5000)`, `asService{start}`)
-	conn.AssertQueried(t, `withExposedPort(port:5000){asService{endpoint(port:5000)}`)
+	conn.AssertQueried(t, `node(id:"svc1"){... on Service{endpoint(port:5000)}}`)
 	if strings.Index(conn.All(), "start") > strings.Index(conn.All(), "endpoint") {
 		t.Error("endpoint asked before start")
 	}
@@ -212,7 +213,7 @@ func TestQueryPublishStagedChecksReleasesBeforeWritingTargets(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), oldRelease) {
 		t.Fatalf("release conflict not refused: %v", err)
 	}
-	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/app:2.0.0", platformVariants:[`, `registryService:"id`, `withExposedPort(port:5000).asService`)
+	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/app:2.0.0", platformVariants:[`, `registryService:"id`, `node(id:\"svc1\")`)
 	if n := ct.get("manifest-put") + uploads(ct); n != 0 {
 		t.Errorf("target written %d times before the conflict was found", n)
 	}
@@ -289,17 +290,17 @@ func TestQueryStageDefaultPublishesToTheEmbeddedRegistryWithMirroredLabels(t *te
 		}
 		return "", true
 	}
-	client, conn := daggertest.New(t, labels,
+	client, conn := daggertest.New(t, labels, platformAnswer,
 		daggertest.On("start", "svc1"),
 		daggertest.On("endpoint", emb),
 		daggertest.On("publish", "localhost:5000/paved/hello:1.0.0@"+digest))
 	st := pipeline.NewState(client, client.Directory(), images.MustDefault(), gitmeta.Info{Commit: commit, ExactTags: []string{"v1.0.0"}, Tags: []string{"v1.0.0"}})
 	st.Variants = variants(client)
 	c.reset()
-	if err := pipeline.Run(t.Context(), []pipeline.Stage{Stage{Name: "hello", Tags: tags.Options{Extra: []string{"demo"}}}}, st); err != nil {
+	if err := pipeline.Run(t.Context(), []pipeline.Stage{Stage{Opts: ShipOptions{Name: "hello", Tags: tags.Options{Extra: []string{"demo"}}}}}, st); err != nil {
 		t.Fatal(err)
 	}
-	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/hello:1.0.0", platformVariants:[`, `registryService:"id`)
+	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/hello:1.0.0", platformVariants:[`, `registryService:"id`, `node(id:\"svc1\")`)
 	conn.AssertQueried(t, `label(name:"org.opencontainers.image.revision")`)
 	img := st.Results.Image
 	if img == nil || !img.Ephemeral || img.Digest == digest || img.Ref != "localhost:5000/paved/hello@"+img.Digest {
@@ -308,6 +309,17 @@ func TestQueryStageDefaultPublishesToTheEmbeddedRegistryWithMirroredLabels(t *te
 	want := []string{"1.0.0", "sha-0123456", "1.0", "1", "latest", "demo"}
 	if len(img.Tags) != len(want) {
 		t.Errorf("tags %v", img.Tags)
+	}
+	for _, ref := range img.Tags {
+		if !strings.HasPrefix(ref, "localhost:5000/paved/hello:") {
+			t.Errorf("tag ref %q is not the engine's address of the embedded registry", ref)
+		}
+	}
+	if strings.Join(img.Platforms, ",") != "linux/amd64,linux/arm64" {
+		t.Errorf("platforms %v", img.Platforms)
+	}
+	if st.Results.Stages[0].Status != results.Passed {
+		t.Errorf("stage record %+v", st.Results.Stages)
 	}
 	for _, tag := range want {
 		if got := digestOf(t, emb, "paved/hello", tag); got != img.Digest {
@@ -327,6 +339,15 @@ func TestQueryStageDefaultPublishesToTheEmbeddedRegistryWithMirroredLabels(t *te
 	if n := uploads(c); n != 0 {
 		t.Errorf("%d blob uploads in the embedded registry from the module", n)
 	}
+}
+
+// platformAnswer answers Container.platform with the platform the
+// variant was created for.
+func platformAnswer(l daggertest.Leaf) (any, bool) {
+	if l.Name() != "platform" {
+		return nil, false
+	}
+	return strings.Trim(l.Arg(0, "platform"), `"`), true
 }
 
 func TestStageSkipsWithoutVariants(t *testing.T) {

@@ -4,24 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
+	"regexp"
 	"strings"
 
 	"dagger.io/dagger"
 
+	"github.com/paved-ci/paved/pipelines/gitmeta"
+	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/pipeline"
 	"github.com/paved-ci/paved/pipelines/results"
 	"github.com/paved-ci/paved/pipelines/tags"
 )
 
-// Stage is the publish stage. With no Repos it publishes to the embedded
-// registry (the default: nothing leaves the Dagger session, and later
-// stages such as scan and sign still get a registry reference).
-type Stage struct {
+// ShipOptions are one publish of a build. With no Repos it publishes to
+// the embedded registry (the default: nothing leaves the Dagger session,
+// and later stages such as scan and sign still get a registry reference).
+type ShipOptions struct {
 	Repos []string
 	Tags  tags.Options
-	// CIEnv holds the CI variables the tag rules read (GITHUB_*, CI_*).
-	CIEnv          map[string]string
-	Auth           []RegistryAuth
+	// CIEnv holds the CI variables the tag rules read (GITHUB_*, CI_*);
+	// RefArgs, when set, override them (a module sees no host env).
+	CIEnv   map[string]string
+	RefArgs tags.Args
+	Auth    []RegistryAuth
+	// DockerConfig is a Docker config.json with "auths" entries.
 	DockerConfig   *dagger.Secret
 	AllowOverwrite bool
 	Insecure       []string
@@ -30,8 +37,109 @@ type Stage struct {
 	// Annotations for the index; nil mirrors the first variant's
 	// org.opencontainers.image.* labels.
 	Annotations map[string]string
-	// Name is the repository name in the embedded registry ("app").
+	// Name is the repository name in the embedded registry; default the
+	// git remote's last path element, else "app".
 	Name string
+	// Embedded is a registry the caller started (StartRegistry) and keeps
+	// for later stages; nil starts one when Repos is empty.
+	Embedded *Embedded
+
+	// Git and Images are the pipeline's (the stage fills them from State).
+	Git    gitmeta.Info
+	Images *images.Set
+}
+
+// Ship publishes the platform variants of one build under the tags the
+// rules give, and returns the record for results.json: the digest
+// reference, every repo:tag written and the platforms.
+func Ship(ctx context.Context, client *dagger.Client, variants []*dagger.Container, o ShipOptions) (*results.Image, error) {
+	if len(variants) == 0 {
+		return nil, errors.New("nothing to publish: no platform variants (build first)")
+	}
+	plan, err := tags.For(o.Git, o.CIEnv, o.RefArgs, o.Tags)
+	if err != nil {
+		return nil, err
+	}
+	// the platforms go into the record; reading them first also fails
+	// early on a variant that does not resolve
+	platforms := make([]string, len(variants))
+	for i, v := range variants {
+		p, err := v.Platform(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the platform of variant %d: %w", i+1, err)
+		}
+		platforms[i] = string(p)
+	}
+	ann := o.Annotations
+	if ann == nil {
+		if ann, err = labelAnnotations(ctx, variants[0]); err != nil {
+			return nil, err
+		}
+	}
+	po := Options{
+		Repos: o.Repos, Tags: plan.Tags, Auth: o.Auth, DockerConfig: o.DockerConfig,
+		Annotations: ann, AllowOverwrite: o.AllowOverwrite, Insecure: o.Insecure,
+		Retry: o.Retry, AuthHint: o.AuthHint,
+	}
+	ephemeral := len(o.Repos) == 0
+	if ephemeral {
+		emb := o.Embedded
+		if emb == nil {
+			imgs := o.Images
+			if imgs == nil {
+				imgs = images.MustDefault()
+			}
+			if emb, err = StartRegistry(ctx, client, imgs); err != nil {
+				return nil, err
+			}
+		}
+		po.Staging = emb
+		po.Repos = []string{emb.Endpoint + "/paved/" + repoName(o.Name, o.Git.RemoteURL)}
+		po.Insecure = append(po.Insecure, emb.Host())
+	}
+	res, err := Publish(ctx, client, variants, po)
+	if err != nil {
+		if errors.Is(err, ErrAlreadyPublished) {
+			return nil, fmt.Errorf("%w; a release is published once: re-run with allow-overwrite only if you mean to replace it", err)
+		}
+		return nil, err
+	}
+	// In the embedded registry, report the address the engine pulls
+	// from (localhost:5000), not the module's endpoint.
+	engineRef := func(s string) string {
+		if ephemeral {
+			return strings.Replace(s, po.Staging.Endpoint, po.Staging.Address, 1)
+		}
+		return s
+	}
+	img := &results.Image{Ref: engineRef(po.Repos[0]) + "@" + res.Digest, Digest: res.Digest, Ephemeral: ephemeral, Platforms: platforms}
+	for _, w := range res.Written {
+		img.Tags = append(img.Tags, engineRef(w.Ref()))
+	}
+	return img, nil
+}
+
+var repoChars = regexp.MustCompile(`[^a-z0-9._-]+`)
+
+// repoName is the embedded repository name: explicit, else the git
+// remote's last path element ("https://github.com/acme/Hello.git" →
+// "hello"), else "app".
+func repoName(explicit, remote string) string {
+	n := explicit
+	if n == "" && remote != "" {
+		n = strings.TrimSuffix(path.Base(strings.TrimRight(strings.ReplaceAll(remote, ":", "/"), "/")), ".git")
+	}
+	n = strings.Trim(repoChars.ReplaceAllString(strings.ToLower(n), "-"), "._-")
+	if n == "" {
+		return "app"
+	}
+	return n
+}
+
+// Stage is the publish stage: Ship on the variants the build left in the
+// state. Git and Images come from the state.
+type Stage struct {
+	Opts ShipOptions
 }
 
 func (Stage) String() string { return "publish" }
@@ -44,55 +152,16 @@ func (Stage) Skip(st *pipeline.State) (bool, string) {
 	return false, ""
 }
 
-// Run publishes st.Variants and records the result.
+// Run publishes st.Variants and records the image in st.Results.Image.
 func (s Stage) Run(ctx context.Context, st *pipeline.State) error {
-	ref, err := tags.Resolve(st.Git, s.CIEnv)
+	o := s.Opts
+	o.Git = st.Git
+	if o.Images == nil {
+		o.Images = st.Images
+	}
+	img, err := Ship(ctx, st.Client, st.Variants, o)
 	if err != nil {
 		return err
-	}
-	plan, err := tags.Compute(ref, s.Tags)
-	if err != nil {
-		return err
-	}
-	ann := s.Annotations
-	if ann == nil {
-		if ann, err = labelAnnotations(ctx, st.Variants[0]); err != nil {
-			return err
-		}
-	}
-	o := Options{
-		Repos: s.Repos, Tags: plan.Tags, Auth: s.Auth, DockerConfig: s.DockerConfig,
-		Annotations: ann, AllowOverwrite: s.AllowOverwrite, Insecure: s.Insecure,
-		Retry: s.Retry, AuthHint: s.AuthHint,
-	}
-	ephemeral := len(s.Repos) == 0
-	if ephemeral {
-		emb, err := StartRegistry(ctx, st.Client, st.Images)
-		if err != nil {
-			return err
-		}
-		n := s.Name
-		if n == "" {
-			n = "app"
-		}
-		o.Staging = emb
-		o.Repos = []string{emb.Endpoint + "/paved/" + n}
-		o.Insecure = append(o.Insecure, emb.Host())
-	}
-	res, err := Publish(ctx, st.Client, st.Variants, o)
-	if err != nil {
-		if errors.Is(err, ErrAlreadyPublished) {
-			return fmt.Errorf("%w; a release is published once: re-run with allow-overwrite only if you mean to replace it", err)
-		}
-		return err
-	}
-	repo0 := o.Repos[0]
-	if ephemeral {
-		repo0 = strings.Replace(repo0, o.Staging.Endpoint, o.Staging.Address, 1)
-	}
-	img := &results.Image{Ref: repo0 + "@" + res.Digest, Digest: res.Digest, Ephemeral: ephemeral}
-	for _, w := range res.Written {
-		img.Tags = append(img.Tags, w.Ref())
 	}
 	st.Results.Image = img
 	return nil

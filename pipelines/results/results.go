@@ -43,6 +43,20 @@ type Run struct {
 	// gitlab-container-scanning, summary, ...) to its path relative to
 	// the results directory.
 	Files map[string]string `json:"files,omitempty"`
+	// Modules maps each paved module the run called ("paved", "build",
+	// ...) to its released version (v1.2.0), for the platform report.
+	Modules map[string]string `json:"modules,omitempty"`
+	// Exceptions are the scan-policy exceptions in force for the run, so
+	// the platform report can list those expiring soon.
+	Exceptions []Exception `json:"exceptions,omitempty"`
+}
+
+// Exception is a scan-policy exception as recorded in a run.
+type Exception struct {
+	ID      string    `json:"id"`
+	Owner   string    `json:"owner,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+	Expires time.Time `json:"expires"`
 }
 
 // Stage is one stage's outcome.

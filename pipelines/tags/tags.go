@@ -464,3 +464,86 @@ func CIEnv(getenv func(string) string) map[string]string {
 	}
 	return out
 }
+
+// Arguments is the provider when explicit arguments named the ref.
+const Arguments = "arguments"
+
+// Args say what is being built where no CI variables are visible: a
+// Dagger module sees none of the host's environment, so CI passes these.
+type Args struct {
+	// GitRef is refs/heads/<branch>, refs/tags/<tag>, refs/pull/<n>/...
+	// (GitHub) or refs/merge-requests/<n>/... (GitLab); a bare name is a
+	// branch.
+	GitRef string
+	// PullRequest is the pull/merge request number.
+	PullRequest string
+	// DefaultBranch marks the default branch in reasons.
+	DefaultBranch string
+}
+
+// IsZero reports whether no argument is set.
+func (a Args) IsZero() bool { return a == Args{} }
+
+// Apply overrides what git or the CI said with a. As in CI, version tags
+// come from a tag ref only: a branch or pull request ref drops the
+// release tag git found on HEAD.
+func (a Args) Apply(r Ref) (Ref, error) {
+	if a.IsZero() {
+		return r, nil
+	}
+	r.Provider = Arguments
+	if a.DefaultBranch != "" {
+		r.DefaultBranch = strings.TrimPrefix(strings.TrimSpace(a.DefaultBranch), "refs/heads/")
+	}
+	ref := strings.TrimSpace(a.GitRef)
+	if ref != "" {
+		r.Branch, r.Tag, r.PullRequest, r.HeadRef = "", "", "", ""
+		switch {
+		case strings.HasPrefix(ref, "refs/heads/"):
+			r.Branch = strings.TrimPrefix(ref, "refs/heads/")
+		case strings.HasPrefix(ref, "refs/tags/"):
+			r.Tag = strings.TrimPrefix(ref, "refs/tags/")
+		case strings.HasPrefix(ref, "refs/pull/"), strings.HasPrefix(ref, "refs/merge-requests/"):
+			n, err := prNumber(ref[strings.Index(ref[len("refs/"):], "/")+len("refs/")+1:])
+			if err != nil {
+				return Ref{}, fmt.Errorf("git-ref %q: %v (want refs/pull/<number>/merge or refs/merge-requests/<number>/head)", ref, err)
+			}
+			r.PullRequest = n
+		case strings.HasPrefix(ref, "refs/"):
+			return Ref{}, fmt.Errorf("git-ref %q: want refs/heads/<branch>, refs/tags/<tag>, refs/pull/<number>/merge, refs/merge-requests/<number>/head or a branch name", ref)
+		default:
+			r.Branch = ref
+		}
+		if r.Branch == "" && r.Tag == "" && r.PullRequest == "" {
+			return Ref{}, fmt.Errorf("git-ref %q names no branch, tag or request", ref)
+		}
+	}
+	if pr := strings.TrimPrefix(strings.TrimSpace(a.PullRequest), "#"); pr != "" {
+		n, err := prNumber(pr)
+		if err != nil || strings.Contains(pr, "/") {
+			return Ref{}, fmt.Errorf("pr-number %q is not a number (give the pull/merge request number, e.g. 42)", a.PullRequest)
+		}
+		if r.PullRequest != "" && r.PullRequest != n {
+			return Ref{}, fmt.Errorf("pr-number %s disagrees with git-ref %s: give one of them, or the same request", n, a.GitRef)
+		}
+		// the branch (from git-ref or git) is the request's source branch
+		r.PullRequest, r.HeadRef, r.Branch, r.Tag = n, r.Branch, "", ""
+	}
+	if r.Tag != "" && !contains(r.AllTags, r.Tag) {
+		r.AllTags = append(r.AllTags, r.Tag)
+	}
+	return r, nil
+}
+
+// For resolves and computes in one step: git metadata, then CI variables
+// (env, may be nil), then explicit arguments, then the rules.
+func For(in gitmeta.Info, env map[string]string, a Args, o Options) (Plan, error) {
+	r, err := Resolve(in, env)
+	if err != nil {
+		return Plan{}, err
+	}
+	if r, err = a.Apply(r); err != nil {
+		return Plan{}, err
+	}
+	return Compute(r, o)
+}

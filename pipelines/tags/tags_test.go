@@ -472,3 +472,71 @@ func TestCIEnvPicksOnlyKnownSetKeys(t *testing.T) {
 		t.Errorf("%v", got)
 	}
 }
+
+func TestArgsOverrideGitAndCI(t *testing.T) {
+	commit := "0123456789abcdef0123456789abcdef01234567"
+	// HEAD is the highest release v1.2.0 on branch main, seen by git.
+	head := gitmeta.Info{Commit: commit, Branch: "main", ExactTags: []string{"v1.2.0"}, Tags: []string{"v1.1.0", "v1.2.0"}}
+	cases := []struct {
+		name string
+		in   gitmeta.Info
+		env  map[string]string
+		args Args
+		want []string
+		prov string
+	}{
+		{"no args: git decides", head, nil, Args{}, []string{"1.2.0", "1.2", "1", "latest", "main", "sha-0123456"}, Git},
+		{"branch ref drops the release", head, nil, Args{GitRef: "refs/heads/release/1.x"}, []string{"release-1.x", "sha-0123456"}, Arguments},
+		{"bare name is a branch", head, nil, Args{GitRef: "feature/Login"}, []string{"feature-login", "sha-0123456"}, Arguments},
+		{"tag ref not yet fetched", gitmeta.Info{Commit: commit, Tags: []string{"v1.2.0"}}, nil, Args{GitRef: "refs/tags/v1.3.0"}, []string{"1.3.0", "1.3", "1", "latest", "sha-0123456"}, Arguments},
+		{"backport tag ref", head, nil, Args{GitRef: "refs/tags/v1.1.1"}, []string{"1.1.1", "1.1", "sha-0123456"}, Arguments},
+		{"github pull ref", head, nil, Args{GitRef: "refs/pull/42/merge"}, []string{"pr-42", "sha-0123456"}, Arguments},
+		{"gitlab merge request ref", head, nil, Args{GitRef: "refs/merge-requests/7/head"}, []string{"pr-7", "sha-0123456"}, Arguments},
+		{"pr number with source branch", head, nil, Args{GitRef: "refs/heads/fix", PullRequest: "#9"}, []string{"pr-9", "sha-0123456"}, Arguments},
+		{"args win over CI env", head, map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/heads/main", "GITHUB_REF_TYPE": "branch", "GITHUB_REF_NAME": "main"},
+			Args{GitRef: "refs/tags/v1.2.0"}, []string{"1.2.0", "1.2", "1", "latest", "sha-0123456"}, Arguments},
+		{"default branch only", gitmeta.Info{Commit: commit, Branch: "trunk"}, nil, Args{DefaultBranch: "trunk"}, []string{"trunk", "sha-0123456"}, Arguments},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := For(c.in, c.env, c.args, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Names(); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("tags %v, want %v", got, c.want)
+			}
+			if p.Ref.Provider != c.prov {
+				t.Errorf("provider %q, want %q", p.Ref.Provider, c.prov)
+			}
+		})
+	}
+	p, _ := For(head, nil, Args{GitRef: "refs/heads/fix", PullRequest: "9"}, Options{})
+	if !strings.Contains(p.Markdown(), "pull/merge request 9 from fix") || !strings.Contains(p.Markdown(), "Tags from arguments") {
+		t.Errorf("markdown:\n%s", p.Markdown())
+	}
+	p, _ = For(gitmeta.Info{Commit: commit, Branch: "trunk"}, nil, Args{DefaultBranch: "refs/heads/trunk"}, Options{})
+	if !strings.Contains(p.Markdown(), "branch trunk (default branch)") {
+		t.Errorf("markdown:\n%s", p.Markdown())
+	}
+}
+
+func TestArgsErrorsNameTheArgument(t *testing.T) {
+	in := gitmeta.Info{Commit: "0123456789abcdef0123456789abcdef01234567", Branch: "main"}
+	for _, c := range []struct {
+		args Args
+		want string
+	}{
+		{Args{GitRef: "refs/pull/abc/merge"}, "git-ref"},
+		{Args{GitRef: "refs/remotes/origin/main"}, "git-ref"},
+		{Args{GitRef: "refs/heads/"}, "git-ref"},
+		{Args{PullRequest: "twelve"}, "pr-number"},
+		{Args{PullRequest: "12/merge"}, "pr-number"},
+		{Args{GitRef: "refs/pull/12/merge", PullRequest: "13"}, "disagrees"},
+	} {
+		_, err := For(in, nil, c.args, Options{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err %v, want mention of %q", c.args, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"dagger/golden/internal/dagger"
+
+	daggerlib "dagger.io/dagger"
+
+	"github.com/paved-ci/paved/pipelines/bridge"
+	"github.com/paved-ci/paved/pipelines/build"
+	"github.com/paved-ci/paved/pipelines/golden"
+	"github.com/paved-ci/paved/pipelines/publish"
+	"github.com/paved-ci/paved/pipelines/sign"
+	tagrules "github.com/paved-ci/paved/pipelines/tags"
+	gotest "github.com/paved-ci/paved/pipelines/test"
+)
+
+// Ship runs the whole golden path: build, test, scan, publish and sign.
+// With no --image it publishes to an ephemeral registry inside the run and
+// signs with an ephemeral key, so a first call needs no account; the
+// summary says so.
+// +cache="never"
+func (m *Paved) Ship(
+	ctx context.Context,
+	// Repository root, with .git (version, commit and tags come from git).
+	source *dagger.Directory,
+	// Repositories to publish to, e.g. ghcr.io/acme/app (repeatable). None:
+	// the ephemeral embedded registry.
+	// +optional
+	image []string,
+	// Folder of the app inside source (monorepos).
+	// +optional
+	dir string,
+	// Main package of a Go app, relative to its module.
+	// +default="."
+	main string,
+	// Platforms to build; default linux/amd64 and linux/arm64.
+	// +optional
+	platforms []string,
+	// Extra image tags, besides the ones derived from git.
+	// +optional
+	tags []string,
+	// Prefix for every tag derived from git (latest included).
+	// +optional
+	tagPrefix string,
+	// Suffix for every tag derived from git, e.g. -debug.
+	// +optional
+	tagSuffix string,
+	// Treat a shallow clone's tags as complete (move 1.2, 1 and latest).
+	// +optional
+	trustShallowTags bool,
+	// Repository name in the embedded registry; default from the git remote.
+	// +optional
+	name string,
+	// Go build tags.
+	// +optional
+	buildTags []string,
+	// Dockerfile path inside dir (default Dockerfile when present).
+	// +optional
+	dockerfile string,
+	// Dockerfile build args as NAME=VALUE; names that look like secrets are refused.
+	// +optional
+	buildArgs []string,
+	// Dockerfile build secrets (RUN --mount=type=secret,id=<secret name>).
+	// +optional
+	buildSecrets []*dagger.Secret,
+	// Command that runs the tests of a Dockerfile app in its test stage.
+	// +optional
+	testCommand string,
+	// Run Go tests with the race detector.
+	// +optional
+	race bool,
+	// Run golangci-lint before the tests (Go apps).
+	// +optional
+	lint bool,
+	// Stages to skip by name.
+	// +optional
+	skip []string,
+	// Username for the first --image's registry.
+	// +optional
+	registryUsername string,
+	// Password or token for the first --image's registry.
+	// +optional
+	registryPassword *dagger.Secret,
+	// Docker config.json with credentials for several registries.
+	// +optional
+	dockerConfig *dagger.Secret,
+	// Replace an existing release tag that points at another digest.
+	// +optional
+	allowOverwrite bool,
+	// Encrypted cosign private key (cosign.key).
+	// +optional
+	signKey *dagger.Secret,
+	// Password of the cosign key.
+	// +optional
+	signPassword *dagger.Secret,
+	// OIDC token for keyless signing (GitHub: audience sigstore; GitLab: an id_tokens variable).
+	// +optional
+	oidcToken *dagger.Secret,
+	// Fulcio URL for a private Sigstore.
+	// +optional
+	fulcioUrl string,
+	// Rekor URL for a private Sigstore.
+	// +optional
+	rekorUrl string,
+	// Vulnerability severity that fails the scan gate (scan stage).
+	// +default="HIGH"
+	severity string,
+	// The CI system running this (github, gitlab, jenkins, local): recorded in provenance.
+	// +optional
+	ciEnv string,
+	// The git ref CI built (refs/heads/main, refs/tags/v1.2.3, refs/pull/7/merge).
+	// +optional
+	gitRef string,
+	// Pull or merge request number, for the pr-<n> tag.
+	// +optional
+	prNumber string,
+	// The repository's default branch (moves latest only from there).
+	// +optional
+	defaultBranch string,
+	// Version to stamp instead of the one git describes.
+	// +optional
+	version string,
+	// Commit to stamp when source has no .git (with commitTime).
+	// +optional
+	commit string,
+	// Commit time (Unix seconds or RFC 3339) when source has no .git.
+	// +optional
+	commitTime string,
+	// Record a failing stage in the results instead of failing the call.
+	// +optional
+	continueOnFailure bool,
+	// Tool image overrides as name=reference.
+	// +optional
+	imageOverride []string,
+	// Registry mirror prefix for every default tool image.
+	// +optional
+	imageMirror string,
+	// Images file: a JSON object from image name to reference.
+	// +optional
+	imagesFile *dagger.File,
+) (*Run, error) {
+	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
+	if err != nil {
+		return nil, err
+	}
+	lib, err := bridge.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer lib.Close()
+	src, err := bridge.Directory(ctx, lib, source)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := bridgeSecrets(ctx, lib, buildSecrets...)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := bridgeSecrets(ctx, lib, registryPassword, dockerConfig, signKey, signPassword, oidcToken)
+	if err != nil {
+		return nil, err
+	}
+	regPassword, dockerCfg, key, keyPassword, token := creds[0], creds[1], creds[2], creds[3], creds[4]
+
+	auth, err := publish.AuthArgs{Repos: image, Username: registryUsername, Password: regPassword}.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	opts := golden.ShipOptions{
+		Options: golden.Options{
+			Build:             build.GoOptions{Dir: dir, Main: main, Platforms: platforms, Tags: buildTags},
+			Test:              gotest.Options{Dir: dir, Race: race, Tags: buildTags},
+			Docker:            build.DockerOptions{Dockerfile: dockerfile, BuildArgs: buildArgs},
+			DockerTest:        gotest.DockerOptions{Command: testCommand},
+			BuildSecrets:      secrets,
+			Lint:              lint,
+			Skip:              skip,
+			Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
+			ContinueOnFailure: continueOnFailure,
+		},
+		Publish: publish.ShipOptions{
+			Repos: image, Name: name, Auth: auth, DockerConfig: dockerCfg,
+			Tags:           tagrules.Options{Extra: tags, Prefix: tagPrefix, Suffix: tagSuffix, TrustShallowTags: trustShallowTags},
+			AllowOverwrite: allowOverwrite, AuthHint: publish.AuthHint,
+			RefArgs: tagArgs(gitRef, prNumber, defaultBranch),
+		},
+		Sign: sign.Inputs{
+			Key: key, Password: keyPassword, IDToken: token, FulcioURL: fulcioUrl, RekorURL: rekorUrl,
+			RegistryUsername: registryUsername, RegistryPassword: regPassword, DockerConfig: dockerCfg,
+		},
+	}
+	if ciEnv != "" {
+		opts.SignParameters = map[string]any{"ci": ciEnv}
+	}
+	_ = severity // read by the scan stage once it is part of ship (see README: Scanning)
+	out, err := golden.Ship(ctx, lib, src, imgs, opts)
+	if err != nil {
+		return nil, err
+	}
+	run := &Run{Passed: out.Err == nil, Summary: golden.Summary(out.State.Results)}
+	if out.Err != nil {
+		run.Failure = out.Err.Error()
+	}
+	if img := out.State.Results.Image; img != nil {
+		run.Image, run.Digest, run.Tags, run.Ephemeral, run.Signature = img.Ref, img.Digest, img.Tags, img.Ephemeral, img.Signature
+	}
+	if out.Signature != nil {
+		run.PublicKey = out.Signature.PublicKey
+		if out.Signature.Note != "" {
+			run.Summary += out.Signature.Note + "\n"
+		}
+	}
+	if run.Results, err = loadDirectory(ctx, out.Results); err != nil {
+		return nil, err
+	}
+	if err := run.setImage(ctx, lib, out.State.Variants); err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// Verify is the deploy gate: it checks that image (by tag or digest) is
+// signed by the trusted key or keyless identity, and carries every required
+// attestation, with no vulnerability above maxSeverity in the attested
+// scan. It fails with the reason of every failed check.
+// +cache="never"
+func (m *Paved) Verify(
+	ctx context.Context,
+	// Image to check, e.g. ghcr.io/acme/app:1.2.3 or ...@sha256:...
+	image string,
+	// Trusted cosign public key (cosign.pub).
+	// +optional
+	publicKey *dagger.File,
+	// Keyless: the signer's identity (certificate SAN), exact.
+	// +optional
+	identity string,
+	// Keyless: the OIDC issuer, e.g. https://token.actions.githubusercontent.com
+	// +optional
+	issuer string,
+	// Attestations that must be present: cyclonedx, vuln, slsaprovenance1.
+	// +optional
+	require []string,
+	// Highest vulnerability severity allowed in the attested scan (NONE, LOW, MEDIUM, HIGH, CRITICAL).
+	// +optional
+	maxSeverity string,
+	// The digest the image must resolve to (sha256:...), to pin a tag.
+	// +optional
+	digest string,
+	// Registry username.
+	// +optional
+	registryUsername string,
+	// Registry password or token.
+	// +optional
+	registryPassword *dagger.Secret,
+) (string, error) {
+	lib, err := bridge.Connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer lib.Close()
+	var key *daggerlib.File
+	if publicKey != nil {
+		if key, err = bridge.File(ctx, lib, publicKey); err != nil {
+			return "", err
+		}
+	}
+	pw, err := bridgeSecrets(ctx, lib, registryPassword)
+	if err != nil {
+		return "", err
+	}
+	v, err := sign.VerifyImage(ctx, image, key, sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest}, registryUsername, pw[0], nil)
+	if err != nil {
+		return "", err
+	}
+	if err := v.Err(); err != nil {
+		return "", fmt.Errorf("%w\n%s", err, v.Text())
+	}
+	return v.Text(), nil
+}
+
+func tagArgs(ref, pr, def string) tagrules.Args {
+	return tagrules.Args{GitRef: ref, PullRequest: pr, DefaultBranch: def}
+}

@@ -1,0 +1,99 @@
+package golden
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/paved-ci/paved/pipelines/daggertest"
+	"github.com/paved-ci/paved/pipelines/images"
+	"github.com/paved-ci/paved/pipelines/publish"
+	"github.com/paved-ci/paved/pipelines/results"
+	"github.com/paved-ci/paved/pipelines/sign"
+)
+
+// TestQueryShipPublishesAndSignsTheBuiltImage runs ship with the engine's
+// part answered by the recording connection and a real registry (in this
+// process) standing in for the embedded one: the engine's push is
+// answered with an index already in that registry, so publish tags it
+// and sign signs it for real; verify then checks the signature with the
+// returned ephemeral public key. Queries are checked, not a run.
+func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
+	srv := httptest.NewServer(registry.New())
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	idx, err := random.Index(256, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := name.ParseReference(host + "/paved/paved:staged")
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := idx.Digest()
+
+	as := append([]daggertest.Answer{
+		daggertest.On("start", "svc1"),
+		daggertest.On("endpoint", host),
+		daggertest.On("publish", "localhost:5000/paved/paved:staged@"+d.String()),
+	}, answers(t)...)
+	client, conn := daggertest.New(t, as...)
+	out, err := Ship(t.Context(), client, client.Directory(), images.MustDefault(), ShipOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range out.State.Results.Stages {
+		got = append(got, s.Name+":"+string(s.Status))
+	}
+	if strings.Join(got, " ") != "build:passed lint:skipped test:passed scan:skipped publish:passed sign:passed" {
+		t.Errorf("stages %s", strings.Join(got, " "))
+	}
+	if s := out.State.Results.Stages[3]; !s.Mandated || !strings.Contains(Summary(out.State.Results), "MANDATED STAGE SKIPPED") {
+		t.Errorf("a skipped scan is not called out: %+v", s)
+	}
+	img := out.State.Results.Image
+	if img == nil || !img.Ephemeral || img.Digest != d.String() || img.Signature == "" {
+		t.Fatalf("results image %+v", img)
+	}
+	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/paved:`, `registryService:"`)
+	if out.Signature == nil || out.Signature.Mode != sign.ModeEphemeral || out.Signature.PublicKey == "" {
+		t.Fatalf("signature %+v", out.Signature)
+	}
+	// the signature really is in the registry, by the published digest
+	v, err := sign.Verify(t.Context(), host+"/paved/paved@"+d.String(), sign.Policy{PublicKey: []byte(out.Signature.PublicKey)}, sign.Registry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Passed {
+		t.Errorf("verify refused what ship signed: %+v", v.Checks)
+	}
+	if !out.State.Results.Passed() {
+		t.Error("results say failed")
+	}
+	if out.State.Results.Stages[4].Status != results.Passed {
+		t.Error("publish not passed")
+	}
+}
+
+func TestShipRefusesAForbiddenSkip(t *testing.T) {
+	client, _ := daggertest.New(t, answers(t)...)
+	_, err := Ship(t.Context(), client, client.Directory(), images.MustDefault(), ShipOptions{
+		Options:    Options{Skip: []string{"sign"}},
+		ForbidSkip: []string{"sign", "scan"},
+		Publish:    shipToRepo("registry.example.com/acme/app"),
+	})
+	if err == nil || !strings.Contains(err.Error(), `skip "sign": platform policy requires`) {
+		t.Errorf("err %v", err)
+	}
+}
+
+func shipToRepo(repo string) (o publish.ShipOptions) {
+	o.Repos = []string{repo}
+	return o
+}

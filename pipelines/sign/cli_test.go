@@ -1,0 +1,204 @@
+package sign
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cosignCLI finds the real cosign CLI (v2.6.5) on PATH or in $(go env
+// GOPATH)/bin, or skips.
+func cosignCLI(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("cosign"); err == nil {
+		return p
+	}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "cosign")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skip("cosign CLI not found; install: go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5")
+	return ""
+}
+
+// runCosign runs the CLI offline-friendly: its own HOME, no TUF fetch
+// needed for key-based, tlog-less operations.
+func runCosign(t *testing.T, bin string, env []string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "COSIGN_EXPERIMENTAL=0"}, env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestCosignCLIVerifiesPavedSignatures(t *testing.T) {
+	bin := cosignCLI(t)
+	tr := newRegistry(t)
+	k := newKey(t, "pw")
+	d := tr.pushRandom(t, "team/app", "v1")
+	signAll(t, tr, d, k)
+
+	dir := t.TempDir()
+	pub := filepath.Join(dir, "k.pub")
+	if err := os.WriteFile(pub, k.pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--key", pub, "--insecure-ignore-tlog", "--allow-http-registry"}
+	out, err := runCosign(t, bin, nil, append(append([]string{"verify"}, common...), d.String())...)
+	if err != nil {
+		t.Fatalf("cosign verify: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, d.DigestStr()) {
+		t.Fatalf("cosign verify output lacks the digest:\n%s", out)
+	}
+	for _, typ := range allTypes {
+		out, err := runCosign(t, bin, nil, append(append([]string{"verify-attestation", "--type", typ}, common...), d.String())...)
+		if err != nil {
+			t.Fatalf("cosign verify-attestation --type %s: %v\n%s", typ, err, out)
+		}
+	}
+
+	// The CLI really checks: a type not attached, and another key, are refused.
+	if out, err := runCosign(t, bin, nil, append(append([]string{"verify-attestation", "--type", "spdxjson"}, common...), d.String())...); err == nil {
+		t.Fatalf("cosign verify-attestation accepted a missing type:\n%s", out)
+	}
+	other := newKey(t, "pw")
+	otherPub := filepath.Join(dir, "other.pub")
+	if err := os.WriteFile(otherPub, other.pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCosign(t, bin, nil, "verify", "--key", otherPub, "--insecure-ignore-tlog", "--allow-http-registry", d.String()); err == nil {
+		t.Fatalf("cosign verify accepted another key:\n%s", out)
+	}
+}
+
+func TestPavedVerifiesCosignCLISignatures(t *testing.T) {
+	bin := cosignCLI(t)
+	tr := newRegistry(t)
+	k := newKey(t, "cli-pw")
+	d := tr.pushRandom(t, "team/app", "v1")
+
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k.key")
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("k.key", k.priv)
+	vulnPred, err := testVuln("MEDIUM", "HIGH").predicate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	provPred, err := testProvenance().predicate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"COSIGN_PASSWORD=cli-pw"}
+	common := []string{"--key", key, "--tlog-upload=false", "--allow-http-registry", "-y"}
+	if out, err := runCosign(t, bin, env, append(append([]string{"sign"}, common...), d.String())...); err != nil {
+		t.Fatalf("cosign sign: %v\n%s", err, out)
+	}
+	for typ, pred := range map[string][]byte{"cyclonedx": []byte(testSBOM), "vuln": vulnPred, "slsaprovenance1": provPred} {
+		p := write(typ+".json", pred)
+		if out, err := runCosign(t, bin, env, append(append([]string{"attest", "--type", typ, "--predicate", p}, common...), d.String())...); err != nil {
+			t.Fatalf("cosign attest --type %s: %v\n%s", typ, err, out)
+		}
+	}
+
+	v, err := Verify(context.Background(), d.String(), Policy{PublicKey: k.pub, Require: allTypes, MaxSeverity: "HIGH"}, fastRegistry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Passed {
+		t.Fatalf("paved refused what cosign signed: %v", v.Err())
+	}
+	v, err = Verify(context.Background(), d.String(), Policy{PublicKey: k.pub, MaxSeverity: "MEDIUM"}, fastRegistry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := checkByName(v, "vulnerabilities"); v.Passed || !strings.Contains(c.Reason, "1 HIGH") {
+		t.Fatalf("severity limit on a CLI attestation: %+v", v.Checks)
+	}
+}
+
+func TestCosignCLIVerifiesPavedKeylessSignatures(t *testing.T) {
+	bin := cosignCLI(t)
+	tok := fakeJWT(map[string]string{"iss": testIssuer, "sub": "repo:acme/app", "email": testEmail})
+	fulcio := newFakeFulcio(t, tok, testEmail, testIssuer)
+	tr := newRegistry(t)
+	d := tr.pushRandom(t, "app", "v1")
+	_, err := SignWith(context.Background(), Credentials{Keyless: &Keyless{IDToken: []byte(tok), FulcioURL: fulcio.srv.URL, NoTlog: true}}, Request{
+		Image: d.String(), SBOM: []byte(testSBOM), Registry: fastRegistry,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(t.TempDir(), "root.pem")
+	if err := os.WriteFile(root, fulcio.rootPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"SIGSTORE_ROOT_FILE=" + root}
+	common := []string{"--certificate-oidc-issuer", testIssuer, "--insecure-ignore-tlog", "--insecure-ignore-sct", "--allow-http-registry"}
+	out, err := runCosign(t, bin, env, append(append([]string{"verify", "--certificate-identity", testEmail}, common...), d.String())...)
+	if err != nil {
+		t.Fatalf("cosign verify (keyless): %v\n%s", err, out)
+	}
+	out, err = runCosign(t, bin, env, append(append([]string{"verify-attestation", "--type", "cyclonedx", "--certificate-identity", testEmail}, common...), d.String())...)
+	if err != nil {
+		t.Fatalf("cosign verify-attestation (keyless): %v\n%s", err, out)
+	}
+	if out, err := runCosign(t, bin, env, append(append([]string{"verify", "--certificate-identity", "mallory@acme.example"}, common...), d.String())...); err == nil {
+		t.Fatalf("cosign accepted another identity:\n%s", out)
+	}
+}
+
+func TestCosignCLIVerifiesPavedKeylessTlogEntries(t *testing.T) {
+	bin := cosignCLI(t)
+	tok := fakeJWT(map[string]string{"iss": testIssuer, "email": testEmail})
+	fulcio := newFakeFulcio(t, tok, testEmail, testIssuer)
+	rekor := newFakeRekor(t)
+	tr := newRegistry(t)
+	d := tr.pushRandom(t, "app", "v1")
+	_, err := SignWith(context.Background(), Credentials{Keyless: &Keyless{IDToken: []byte(tok), FulcioURL: fulcio.srv.URL, RekorURL: rekor.srv.URL}}, Request{
+		Image: d.String(), Provenance: testProvenance(), Registry: fastRegistry,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	root, rekorPub := filepath.Join(dir, "root.pem"), filepath.Join(dir, "rekor.pub")
+	if err := os.WriteFile(root, fulcio.rootPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rekorPub, rekor.pubPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"SIGSTORE_ROOT_FILE=" + root, "SIGSTORE_REKOR_PUBLIC_KEY=" + rekorPub}
+	common := []string{"--certificate-identity", testEmail, "--certificate-oidc-issuer", testIssuer, "--insecure-ignore-sct", "--allow-http-registry", "--rekor-url", rekor.srv.URL}
+	if out, err := runCosign(t, bin, env, append(append([]string{"verify"}, common...), d.String())...); err != nil {
+		t.Fatalf("cosign verify (keyless, tlog): %v\n%s", err, out)
+	}
+	if out, err := runCosign(t, bin, env, append(append([]string{"verify-attestation", "--type", "slsaprovenance1"}, common...), d.String())...); err != nil {
+		t.Fatalf("cosign verify-attestation (keyless, tlog): %v\n%s", err, out)
+	}
+	// With another log's key the CLI refuses the same entries.
+	other := filepath.Join(dir, "other-rekor.pub")
+	if err := os.WriteFile(other, newFakeRekor(t).pubPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env[1] = "SIGSTORE_REKOR_PUBLIC_KEY=" + other
+	if out, err := runCosign(t, bin, env, append(append([]string{"verify"}, common...), d.String())...); err == nil {
+		t.Fatalf("cosign accepted entries from an untrusted log:\n%s", out)
+	}
+}

@@ -1,0 +1,198 @@
+package sign
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"dagger.io/dagger"
+
+	"github.com/paved-ci/paved/pipelines/pipeline"
+)
+
+// Inputs are what module code passes to SignImage. Secrets arrive as
+// *dagger.Secret; their plaintext is read into memory here and handed to
+// the core, never put into a container, an argument or an error.
+// Module functions that call SignImage must be marked +cache="never".
+type Inputs struct {
+	// Image is the published image by digest (repo@sha256:...).
+	Image string
+	// Key and Password: an encrypted cosign private key and its password.
+	Key      *dagger.Secret
+	Password *dagger.Secret
+	// Keyless signing: IDToken (GitLab id_tokens variable), or the GitHub
+	// runner's token request URL and token (ACTIONS_ID_TOKEN_REQUEST_*).
+	IDToken            *dagger.Secret
+	GitHubRequestURL   string
+	GitHubRequestToken *dagger.Secret
+	FulcioURL          string
+	RekorURL           string
+	// SBOM (CycloneDX JSON) and VulnReport (Trivy JSON) from the scan stage.
+	SBOM       *dagger.File
+	VulnReport *dagger.File
+	Vuln       VulnScan // scanner details; Report is read from VulnReport
+	Provenance *Provenance
+	// Registry credentials: username + password/token, or a Docker config.json.
+	RegistryUsername string
+	RegistryPassword *dagger.Secret
+	DockerConfig     *dagger.Secret
+	Annotations      map[string]string
+}
+
+// SignImage reads the secrets' plaintext and signs in.Image with the core.
+func SignImage(ctx context.Context, in Inputs) (*Result, error) {
+	var creds Credentials
+	var err error
+	if creds.Key, err = plaintext(ctx, "key", in.Key); err != nil {
+		return nil, err
+	}
+	if creds.Password, err = plaintext(ctx, "key password", in.Password); err != nil {
+		return nil, err
+	}
+	if in.IDToken != nil || in.GitHubRequestToken != nil {
+		k := &Keyless{GitHubRequestURL: in.GitHubRequestURL, FulcioURL: in.FulcioURL, RekorURL: in.RekorURL}
+		if k.IDToken, err = plaintext(ctx, "OIDC token", in.IDToken); err != nil {
+			return nil, err
+		}
+		if k.GitHubRequestToken, err = plaintext(ctx, "GitHub token request token", in.GitHubRequestToken); err != nil {
+			return nil, err
+		}
+		creds.Keyless = k
+	}
+	reg, err := registryFrom(ctx, in.RegistryUsername, in.RegistryPassword, in.DockerConfig)
+	if err != nil {
+		return nil, err
+	}
+	req := Request{Image: in.Image, Provenance: in.Provenance, Registry: reg, Annotations: in.Annotations}
+	if in.SBOM != nil {
+		s, err := in.SBOM.Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the SBOM file: %w", err)
+		}
+		req.SBOM = []byte(s)
+	}
+	if in.VulnReport != nil {
+		s, err := in.VulnReport.Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the vulnerability report: %w", err)
+		}
+		v := in.Vuln
+		v.Report = []byte(s)
+		req.Vuln = &v
+	}
+	return SignWith(ctx, creds, req)
+}
+
+// VerifyImage is the deploy gate for module code: registry credentials as
+// secrets, the public key as a file. The verdict is returned even when it
+// refuses; callers fail on Verdict.Err().
+func VerifyImage(ctx context.Context, image string, publicKey *dagger.File, p Policy, username string, password, dockerConfig *dagger.Secret) (*Verdict, error) {
+	if publicKey != nil {
+		s, err := publicKey.Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the public key file: %w", err)
+		}
+		p.PublicKey = []byte(s)
+	}
+	reg, err := registryFrom(ctx, username, password, dockerConfig)
+	if err != nil {
+		return nil, err
+	}
+	return Verify(ctx, image, p, reg)
+}
+
+func registryFrom(ctx context.Context, user string, password, dockerConfig *dagger.Secret) (Registry, error) {
+	var reg Registry
+	var err error
+	reg.Username = user
+	if reg.Password, err = plaintext(ctx, "registry password", password); err != nil {
+		return reg, err
+	}
+	if reg.DockerConfig, err = plaintext(ctx, "registry docker config", dockerConfig); err != nil {
+		return reg, err
+	}
+	return reg, nil
+}
+
+func plaintext(ctx context.Context, what string, s *dagger.Secret) ([]byte, error) {
+	if s == nil {
+		return nil, nil
+	}
+	v, err := s.Plaintext(ctx)
+	if err != nil {
+		// The engine's error names the secret, not its value.
+		return nil, fmt.Errorf("reading the %s secret: %w", what, err)
+	}
+	return []byte(v), nil
+}
+
+// Stage is the sign stage of the golden path: it signs the image the
+// publish stage recorded and attaches the scan stage's reports.
+type Stage struct {
+	Inputs Inputs
+	// SBOMKind and VulnKind are the State.Reports kinds to attest
+	// (defaults "sbom" and "trivy-json").
+	SBOMKind, VulnKind string
+	// OnResult receives the result (an ephemeral run's public key is only there).
+	OnResult func(*Result)
+	// Parameters are added to the provenance's build parameters.
+	Parameters map[string]any
+	// Reachable maps the recorded image reference to one this process can
+	// reach (the embedded registry has another address for the engine
+	// than for module code); nil uses the reference as it is.
+	Reachable func(ref string) (string, error)
+}
+
+func (Stage) String() string { return "sign" }
+
+// Mandated: platform policy may forbid skipping signing.
+func (Stage) Mandated() bool { return true }
+
+// Skip when nothing was published: there is no digest to sign.
+func (Stage) Skip(s *pipeline.State) (bool, string) {
+	if s.Results == nil || s.Results.Image == nil || s.Results.Image.Ref == "" {
+		return true, "no published image to sign"
+	}
+	return false, ""
+}
+
+// Run signs the published digest and records the signature tag.
+func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
+	in := st.Inputs
+	in.Image = s.Results.Image.Ref
+	if st.Reachable != nil {
+		ref, err := st.Reachable(in.Image)
+		if err != nil {
+			return err
+		}
+		in.Image = ref
+	}
+	sbomKind, vulnKind := st.SBOMKind, st.VulnKind
+	if sbomKind == "" {
+		sbomKind = "sbom"
+	}
+	if vulnKind == "" {
+		vulnKind = "trivy-json"
+	}
+	if in.SBOM == nil {
+		in.SBOM = s.Reports[sbomKind]
+	}
+	if in.VulnReport == nil {
+		in.VulnReport = s.Reports[vulnKind]
+	}
+	if in.Provenance == nil {
+		// Inside a module the CI variables are absent unless passed in;
+		// then this is the git information alone.
+		p := ProvenanceFromEnv(Provenance{SourceRepo: s.Git.RemoteURL, Commit: s.Git.Commit, Ref: s.Git.Branch, Parameters: st.Parameters}, os.Getenv)
+		in.Provenance = &p
+	}
+	res, err := SignImage(ctx, in)
+	if err != nil {
+		return err
+	}
+	s.Results.Image.Signature = res.SignatureTag
+	if st.OnResult != nil {
+		st.OnResult(res)
+	}
+	return nil
+}
