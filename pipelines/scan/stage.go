@@ -1,0 +1,231 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"dagger.io/dagger"
+
+	"github.com/aquasecurity/trivy/pkg/types"
+
+	"github.com/paved-ci/paved/pipelines/pipeline"
+	"github.com/paved-ci/paved/pipelines/policy"
+	"github.com/paved-ci/paved/pipelines/scan/report"
+)
+
+// Report kinds the stage adds to the results directory.
+const (
+	KindTrivyJSON = "trivy-json"
+	KindSARIF     = "sarif"
+	KindSBOM      = "sbom"
+	KindGitLab    = "gitlab-container-scanning"
+	KindSummary   = "scan-summary"
+)
+
+// Outcome is one scan judged: trivy's report and everything derived from
+// it in Go.
+type Outcome struct {
+	Report  *types.Report
+	Outputs *report.Outputs
+	Gate    *policy.Result
+}
+
+// Judge parses trivy's JSON report, derives every format and runs the
+// gate. ran lists the scanners trivy ran.
+func Judge(ctx context.Context, raw []byte, cfg *policy.Config, ran []string, ropts report.Options, now time.Time) (*Outcome, error) {
+	r, err := report.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	out, err := report.Convert(ctx, r, ropts)
+	if err != nil {
+		return nil, err
+	}
+	return &Outcome{Report: r, Outputs: out, Gate: cfg.EvaluateFindings(out.Findings, ran, now)}, nil
+}
+
+// Stage is the golden path's scan stage: it scans the built image (the
+// first platform variant; trivy runs once per artifact) and, with Source
+// or when nothing was built, the source tree; it fails when the gate does.
+type Stage struct {
+	Opts Options
+	// Platform is the platform policy file's content and name; empty uses
+	// policy.DefaultPlatform.
+	Platform     []byte
+	PlatformName string
+	// Source also scans the source tree (secrets, misconfigurations and
+	// lock files that never reach the image).
+	Source bool
+	// Now is replaced in tests.
+	Now func() time.Time
+}
+
+func (Stage) String() string { return "scan" }
+
+// Mandated: platform policy may forbid skipping the scan.
+func (Stage) Mandated() bool { return true }
+
+// Skip only when there is nothing to scan at all.
+func (st Stage) Skip(s *pipeline.State) (bool, string) {
+	if len(s.Variants) == 0 && s.Source == nil {
+		return true, "no image was built and there is no source directory"
+	}
+	return false, ""
+}
+
+func (st Stage) now() time.Time {
+	if st.Now != nil {
+		return st.Now()
+	}
+	return time.Now()
+}
+
+func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
+	now := st.now()
+	cfg, err := st.config(ctx, s.Source, now)
+	if err != nil {
+		return err
+	}
+	// the policy's scanners (required ∪ app's) decide what trivy runs
+	opts := st.Opts
+	if len(opts.Scanners) == 0 {
+		opts.Scanners = mergeScanners(DefaultScanners, cfg.Policy.Scanners)
+	}
+	opts.Now = now
+	sc := &Scanner{Client: s.Client, Images: s.Images, Opts: opts}
+	type target struct {
+		name string
+		file *dagger.File
+	}
+	var targets []target
+	if len(s.Variants) > 0 {
+		f, err := sc.Container(s.Variants[0])
+		if err != nil {
+			return err
+		}
+		targets = append(targets, target{"image", f})
+	}
+	if st.Source || len(s.Variants) == 0 {
+		f, err := sc.Source(s.Source)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, target{"source", f})
+	}
+	var failed []string
+	for _, tg := range targets {
+		raw, err := tg.file.Contents(ctx)
+		if err != nil {
+			return fmt.Errorf("scan %s: trivy did not produce a report: %w", tg.name, err)
+		}
+		o, err := Judge(ctx, []byte(raw), cfg, opts.ScannerList(), report.Options{}, now)
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", tg.name, err)
+		}
+		st.record(s, tg.name, tg.file, o)
+		if !o.Gate.Pass {
+			failed = append(failed, fmt.Sprintf("%s: %s", tg.name, gateReason(o.Gate)))
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("policy gate failed: %s", strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+func (st Stage) record(s *pipeline.State, name string, raw *dagger.File, o *Outcome) {
+	suffix := ""
+	if name != "image" {
+		suffix = "-" + name
+	}
+	dir := s.Client.Directory()
+	add := func(kind, file string, b []byte) {
+		if b == nil {
+			return
+		}
+		s.AddReport(kind+suffix, dir.WithNewFile(file, string(b)).File(file))
+	}
+	s.AddReport(KindTrivyJSON+suffix, raw)
+	add(KindSARIF, "trivy"+suffix+".sarif", o.Outputs.SARIF)
+	add(KindSBOM, "sbom"+suffix+".cdx.json", o.Outputs.CycloneDX)
+	add(KindGitLab, "gl-container-scanning-report"+suffix+".json", o.Outputs.GitLab)
+	add(KindSummary, "scan-summary"+suffix+".md", append(o.Outputs.Markdown, "\n"+o.Gate.Summary()...))
+	if s.Results != nil {
+		if s.Results.Findings == nil {
+			s.Results.Findings = map[string]int{}
+		}
+		for k, v := range o.Outputs.Counts {
+			s.Results.Findings[k] += v
+		}
+	}
+}
+
+func gateReason(r *policy.Result) string {
+	var parts []string
+	if n := len(r.Failed); n > 0 {
+		var ids []string
+		for i, f := range r.Failed {
+			if i == 5 {
+				ids = append(ids, "…")
+				break
+			}
+			ids = append(ids, f.ID)
+		}
+		parts = append(parts, fmt.Sprintf("%d findings at or above %s (%s)", n, r.Threshold, strings.Join(ids, ", ")))
+	}
+	if len(r.MissingScanners) > 0 {
+		parts = append(parts, "required scanners did not run: "+strings.Join(r.MissingScanners, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// config reads the app's policy files from the source directory. A file
+// that exists but cannot be read is an error: the gate never passes on an
+// input it could not see.
+func (st Stage) config(ctx context.Context, src *dagger.Directory, now time.Time) (*policy.Config, error) {
+	p := policy.DefaultPlatform()
+	if len(st.Platform) > 0 {
+		name := st.PlatformName
+		if name == "" {
+			name = "platform policy"
+		}
+		var err error
+		if p, err = policy.ParsePlatform(name, st.Platform); err != nil {
+			return nil, err
+		}
+	}
+	files := map[string][]byte{}
+	if src != nil {
+		for _, rel := range []string{policy.AppPolicyFile, policy.ExceptionsFile, policy.TrivyIgnoreFile, policy.TrivyIgnoreYAMLFile} {
+			ok, err := src.Exists(ctx, rel)
+			if err != nil {
+				return nil, fmt.Errorf("%s: cannot check the source directory: %w", rel, err)
+			}
+			if !ok {
+				continue
+			}
+			c, err := src.File(rel).Contents(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("%s: cannot read: %w", rel, err)
+			}
+			files[rel] = []byte(c)
+		}
+	}
+	cfg, err := policy.Build(p, files, now)
+	if err != nil {
+		return nil, fmt.Errorf("scan policy: %w", err)
+	}
+	return cfg, nil
+}
+
+func mergeScanners(a, b []string) []string {
+	out := append([]string(nil), a...)
+	for _, s := range b {
+		if !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
