@@ -18,6 +18,7 @@ import (
 	"github.com/paved-ci/paved/pipelines/golden"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/publish"
+	"github.com/paved-ci/paved/pipelines/scan"
 	gotest "github.com/paved-ci/paved/pipelines/test"
 )
 
@@ -91,9 +92,25 @@ func (m *Paved) Check(
 	// Run golangci-lint before the tests.
 	// +optional
 	lint bool,
-	// Stages to skip by name (lint, test).
+	// Stages to skip by name (lint, test, scan).
 	// +optional
 	skip []string,
+	// Vulnerability severity at or above which the scan gate fails; may
+	// only be stricter than the policy files (default: the policy's, HIGH).
+	// +optional
+	severity string,
+	// Platform policy file (threshold, required scanners, maximum exception length).
+	// +optional
+	platformPolicy *dagger.File,
+	// Mirror of trivy's vulnerability DB (--db-repository).
+	// +optional
+	dbRepository string,
+	// Scan offline: use only the DB already in the cache volume.
+	// +optional
+	offline bool,
+	// Also scan the source tree (secrets, misconfigurations, lock files).
+	// +optional
+	scanSource bool,
 	// Version to stamp instead of the one git describes.
 	// +optional
 	version string,
@@ -136,6 +153,9 @@ func (m *Paved) Check(
 		Skip:              skip,
 		Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
 		ContinueOnFailure: continueOnFailure,
+	}
+	if opts.Scan, err = scanStage(ctx, severity, platformPolicy, dbRepository, offline, scanSource); err != nil {
+		return nil, err
 	}
 	out, err := golden.Check(ctx, lib, src, imgs, opts)
 	if err != nil {
@@ -288,4 +308,17 @@ func bridgeSecrets(ctx context.Context, lib *daggerlib.Client, in ...*dagger.Sec
 		out[i] = v
 	}
 	return out, nil
+}
+
+// scanStage configures the scan stage from the module's arguments.
+func scanStage(ctx context.Context, severity string, platformPolicy *dagger.File, dbRepository string, offline, source bool) (scan.Stage, error) {
+	st := scan.Stage{Opts: scan.Options{DBRepository: dbRepository, Offline: offline}, Threshold: severity, Source: source}
+	if platformPolicy != nil {
+		c, err := platformPolicy.Contents(ctx)
+		if err != nil {
+			return st, fmt.Errorf("reading platform-policy: %w", err)
+		}
+		st.Platform, st.PlatformName = []byte(c), "platform-policy"
+	}
+	return st, nil
 }

@@ -105,9 +105,22 @@ func (m *Paved) Ship(
 	// Rekor URL for a private Sigstore.
 	// +optional
 	rekorUrl string,
-	// Vulnerability severity that fails the scan gate (scan stage).
-	// +default="HIGH"
+	// Vulnerability severity at or above which the scan gate fails; may
+	// only be stricter than the policy files (default: the policy's, HIGH).
+	// +optional
 	severity string,
+	// Platform policy file (threshold, required scanners, maximum exception length).
+	// +optional
+	platformPolicy *dagger.File,
+	// Mirror of trivy's vulnerability DB (--db-repository).
+	// +optional
+	dbRepository string,
+	// Scan offline: use only the DB already in the cache volume.
+	// +optional
+	offline bool,
+	// Also scan the source tree (secrets, misconfigurations, lock files).
+	// +optional
+	scanSource bool,
 	// The CI system running this (github, gitlab, jenkins, local): recorded in provenance.
 	// +optional
 	ciEnv string,
@@ -187,7 +200,9 @@ func (m *Paved) Ship(
 	if ciEnv != "" {
 		opts.SignParameters = map[string]any{"ci": ciEnv}
 	}
-	_ = severity // read by the scan stage once it is part of ship (see README: Scanning)
+	if opts.Scan, err = scanStage(ctx, severity, platformPolicy, dbRepository, offline, scanSource); err != nil {
+		return nil, err
+	}
 	out, err := golden.Ship(ctx, lib, src, imgs, opts)
 	if err != nil {
 		return nil, err

@@ -219,10 +219,40 @@ func (c *Conn) Default(l Leaf) any {
 		return fmt.Sprintf("id%d:%s", n, describe(l.Fields[:len(l.Fields)-1]))
 	case "exitCode":
 		return 0
+	case "contents":
+		// a file the code wrote itself (directory.withNewFile(...).file)
+		// reads back as written
+		if v, ok := writtenContents(l.Fields); ok {
+			return v
+		}
 	case "entries", "glob", "args", "envVariables", "exposedPorts", "mounts", "platformVariants":
 		return []any{}
 	}
 	return ""
+}
+
+func writtenContents(fields []*ast.Field) (string, bool) {
+	for i := len(fields) - 2; i >= 1; i-- {
+		f, nf := fields[i-1], fields[i]
+		if f.Name != "withNewFile" || nf.Name != "file" {
+			continue
+		}
+		var path, contents string
+		for _, a := range f.Arguments {
+			switch a.Name {
+			case "path":
+				path = a.Value.Raw
+			case "contents":
+				contents = a.Value.Raw
+			}
+		}
+		for _, a := range nf.Arguments {
+			if a.Name == "path" && a.Value.Raw == path {
+				return contents, true
+			}
+		}
+	}
+	return "", false
 }
 
 // describe renders a field chain compactly: container(platform:"linux/amd64").from(address:"x").

@@ -74,3 +74,16 @@ func TestQueryInlineFragmentsOfAStartedServiceAreAnswered(t *testing.T) {
 		t.Errorf("queries:\n%s", conn.All())
 	}
 }
+
+func TestQueryFilesWrittenInGoReadBack(t *testing.T) {
+	client, _ := New(t)
+	body := "{\"bomFormat\": \"CycloneDX\"}\nline 2"
+	got, err := client.Directory().WithNewFile("sbom.json", body).File("sbom.json").Contents(t.Context())
+	if err != nil || got != body {
+		t.Errorf("read back %q, %v", got, err)
+	}
+	got, _ = client.Directory().WithNewFile("a.txt", "a").File("b.txt").Contents(t.Context())
+	if got != "" {
+		t.Errorf("another file's contents came back: %q", got)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/pipeline"
 	"github.com/paved-ci/paved/pipelines/results"
+	"github.com/paved-ci/paved/pipelines/scan"
 	"github.com/paved-ci/paved/pipelines/test"
 )
 
@@ -34,6 +35,9 @@ type Options struct {
 	DockerTest test.DockerOptions
 	// BuildSecrets are Dockerfile build secrets, for build and test.
 	BuildSecrets []*dagger.Secret
+	// Scan configures the scan stage and its policy gate (threshold,
+	// platform policy, DB repository, offline mode).
+	Scan scan.Stage
 	// Skip names stages the user skips explicitly.
 	Skip []string
 	// Git overrides what is read from .git (CI checkouts without history).
@@ -58,12 +62,14 @@ func CheckStages(opts Options) []pipeline.Stage {
 		return []pipeline.Stage{
 			build.Stage{Docker: &docker, Secrets: opts.BuildSecrets},
 			test.DockerStage{Opts: opts.DockerTest},
+			opts.Scan,
 		}
 	}
 	return []pipeline.Stage{
 		build.Stage{Opts: opts.Build},
 		test.LintStage{Opts: test.LintOptions{Dir: opts.Build.Dir, Images: opts.Build.Images}, Enabled: opts.Lint},
 		test.Stage{Opts: opts.Test},
+		opts.Scan,
 	}
 }
 
@@ -192,9 +198,19 @@ func OverrideInfo(o GitOverride) (gitmeta.Info, error) {
 
 // reportNames are the file names reports get in the results directory.
 var reportNames = map[string]string{
-	"junit":     "junit.xml",
-	"coverage":  "coverage.out",
-	"test-json": "test.json",
+	"junit":                        "junit.xml",
+	"coverage":                     "coverage.out",
+	"test-json":                    "test.json",
+	scan.KindTrivyJSON:             "trivy.json",
+	scan.KindSARIF:                 "trivy.sarif",
+	scan.KindSBOM:                  "sbom.cdx.json",
+	scan.KindGitLab:                "gl-container-scanning-report.json",
+	scan.KindSummary:               "scan-summary.md",
+	scan.KindTrivyJSON + "-source": "trivy-source.json",
+	scan.KindSARIF + "-source":     "trivy-source.sarif",
+	scan.KindSBOM + "-source":      "sbom-source.cdx.json",
+	scan.KindGitLab + "-source":    "gl-container-scanning-report-source.json",
+	scan.KindSummary + "-source":   "scan-summary-source.md",
 }
 
 // ResultsDir assembles the results directory from the state.

@@ -2,12 +2,14 @@ package golden
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/paved-ci/paved/pipelines/daggertest"
 	"github.com/paved-ci/paved/pipelines/images"
@@ -36,12 +38,71 @@ func helloTestJSON(t *testing.T) string {
 	return string(helloJSON)
 }
 
-func answers(t *testing.T) []daggertest.Answer {
+// trivyImageReport is a real trivy v0.74.0 report of a fixture image (made
+// by pipelines/scan/report's tests): 3 HIGH and 1 MEDIUM findings.
+func trivyImageReport(t *testing.T) string {
+	b, err := os.ReadFile("../scan/report/testdata/trivy-image.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// exceptionsFor writes .paved/exceptions.yaml content that suppresses
+// every HIGH or CRITICAL vulnerability in a trivy report, for 30 days.
+func exceptionsFor(t *testing.T, trivy string) string {
+	var rep struct {
+		Results []struct {
+			Vulnerabilities []struct{ VulnerabilityID, PkgName, Severity string }
+		}
+	}
+	if err := json.Unmarshal([]byte(trivy), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("exceptions:\n")
+	exp := time.Now().AddDate(0, 0, 30).Format("2006-01-02")
+	n := 0
+	for _, r := range rep.Results {
+		for _, v := range r.Vulnerabilities {
+			if v.Severity == "HIGH" || v.Severity == "CRITICAL" {
+				fmt.Fprintf(&b, "  - id: %s\n    package: %s\n    reason: not reachable from the service\n    owner: team@example.com\n    expires: %s\n", v.VulnerabilityID, v.PkgName, exp)
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("the fixture report has no HIGH finding to except")
+	}
+	return b.String()
+}
+
+// answers answer a check of hello-go. With exceptions, the source holds a
+// .paved/exceptions.yaml that lets the scan gate pass.
+func answers(t *testing.T, exceptions ...bool) []daggertest.Answer {
 	js := helloTestJSON(t)
+	trivy := trivyImageReport(t)
+	except := len(exceptions) > 0 && exceptions[0]
 	return []daggertest.Answer{
 		func(l daggertest.Leaf) (any, bool) {
-			if l.Name() == "exists" {
-				return !strings.HasSuffix(strings.Trim(l.Arg(-1, "path"), `"`), "Dockerfile"), true
+			if l.Name() != "exists" {
+				return nil, false
+			}
+			p := strings.Trim(l.Arg(-1, "path"), `"`)
+			switch {
+			case p == ".paved/exceptions.yaml":
+				return except, true
+			case strings.HasSuffix(p, "Dockerfile"), strings.HasPrefix(p, ".paved/"), strings.HasPrefix(p, ".trivyignore"):
+				return false, true
+			}
+			return true, true
+		},
+		func(l daggertest.Leaf) (any, bool) {
+			if l.Name() == "contents" && strings.Contains(l.Arg(-2, "path"), "exceptions.yaml") {
+				return exceptionsFor(t, trivy), true
+			}
+			if l.Name() == "contents" && strings.Contains(l.Arg(-2, "path"), "trivy.json") {
+				return trivy, true
 			}
 			return nil, false
 		},
@@ -65,10 +126,13 @@ func answers(t *testing.T) []daggertest.Answer {
 			if l.Name() != "contents" {
 				return nil, false
 			}
-			if strings.Contains(l.Arg(-2, "path"), "coverage.out") {
+			switch p := l.Arg(-2, "path"); {
+			case strings.Contains(p, "coverage.out"):
 				return "mode: set\nx.go:1.1,2.2 1 1\n", true
+			case strings.Contains(p, "test.json"):
+				return js, true
 			}
-			return js, true
+			return nil, false
 		},
 	}
 }
@@ -76,7 +140,7 @@ func answers(t *testing.T) []daggertest.Answer {
 // TestQueryCheckRunsStagesInOrderAndAssemblesResults checks the queries and
 // the results record of a check on examples/hello-go; nothing runs.
 func TestQueryCheckRunsStagesInOrderAndAssemblesResults(t *testing.T) {
-	client, conn := daggertest.New(t, answers(t)...)
+	client, conn := daggertest.New(t, answers(t, true)...)
 	out, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +149,7 @@ func TestQueryCheckRunsStagesInOrderAndAssemblesResults(t *testing.T) {
 	for _, s := range out.State.Results.Stages {
 		names = append(names, s.Name+":"+string(s.Status))
 	}
-	if got := strings.Join(names, " "); got != "build:passed lint:skipped test:passed" {
+	if got := strings.Join(names, " "); got != "build:passed lint:skipped test:passed scan:passed" {
 		t.Errorf("stages %s", got)
 	}
 	if len(out.State.Variants) != 2 {
@@ -98,7 +162,7 @@ func TestQueryCheckRunsStagesInOrderAndAssemblesResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := conn.AssertQueried(t, `withNewFile(contents:"{`, `path:"results.json"`)
-	for _, f := range []string{`path:"junit.xml"`, `path:"coverage.out"`, `path:"test.json"`} {
+	for _, f := range []string{`path:"junit.xml"`, `path:"coverage.out"`, `path:"test.json"`, `path:"trivy.json"`, `path:"sbom.cdx.json"`, `path:"trivy.sarif"`, `path:"gl-container-scanning-report.json"`} {
 		if !strings.Contains(q, f) {
 			t.Errorf("results directory lacks %s", f)
 		}
@@ -142,14 +206,14 @@ func TestQueryCheckWithFailingTestsRecordsAndReportsThem(t *testing.T) {
 
 func TestValidateAndOverrides(t *testing.T) {
 	stages := CheckStages(Options{})
-	if got := strings.Join(pipeline.Names(stages), ","); got != "build,lint,test" {
+	if got := strings.Join(pipeline.Names(stages), ","); got != "build,lint,test,scan" {
 		t.Errorf("check stages %s", got)
 	}
 	for _, c := range []struct {
 		opts Options
 		want string
 	}{
-		{Options{Skip: []string{"scna"}}, `skip "scna": no such stage (stages: build, lint, test)`},
+		{Options{Skip: []string{"scna"}}, `skip "scna": no such stage (stages: build, lint, test, scan)`},
 		{Options{Skip: []string{"build"}}, "cannot be skipped"},
 	} {
 		if err := Validate(c.opts, stages); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -172,7 +236,7 @@ func TestValidateAndOverrides(t *testing.T) {
 }
 
 func TestResultsJSONRoundTrips(t *testing.T) {
-	client, _ := daggertest.New(t, answers(t)...)
+	client, _ := daggertest.New(t, answers(t, true)...)
 	out, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), Options{Lint: true, Skip: []string{"lint"}})
 	if err != nil {
 		t.Fatal(err)

@@ -16,9 +16,6 @@ import (
 // publish and sign.
 type ShipOptions struct {
 	Options
-	// Scan is the scan stage, when the scan package provides one; nil
-	// records scan as skipped (it is mandated, so the skip stands out).
-	Scan pipeline.Stage
 	// Publish: target repositories (none: the embedded, ephemeral
 	// registry), credentials, tag rules.
 	Publish publish.ShipOptions
@@ -39,26 +36,12 @@ type ShipOutcome struct {
 	Embedded *publish.Embedded
 }
 
-// mandatedSkip stands in for a mandated stage that is not available, so
-// the summary says so instead of leaving it out.
-type mandatedSkip struct{ name, why string }
-
-func (m mandatedSkip) String() string                             { return m.name }
-func (m mandatedSkip) Mandated() bool                             { return true }
-func (m mandatedSkip) Skip(*pipeline.State) (bool, string)        { return true, m.why }
-func (m mandatedSkip) Run(context.Context, *pipeline.State) error { return nil }
-
 // ShipStages is the whole golden path, in its one order: build, (lint),
 // test, scan, publish, sign. Publishing comes before signing because a
 // cosign signature is stored beside the image, in the registry, by the
 // digest the publish wrote; verify refuses the image until it is signed.
 func ShipStages(opts ShipOptions, signStage sign.Stage) []pipeline.Stage {
-	stages := CheckStages(opts.Options)
-	scan := opts.Scan
-	if scan == nil {
-		scan = mandatedSkip{"scan", "the scan stage is not available in this paved version"}
-	}
-	return append(stages, scan, publish.Stage{Opts: opts.Publish}, signStage)
+	return append(CheckStages(opts.Options), publish.Stage{Opts: opts.Publish}, signStage)
 }
 
 // Ship runs ShipStages on src.

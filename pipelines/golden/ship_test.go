@@ -1,6 +1,8 @@
 package golden
 
 import (
+	"io"
+	"log"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -24,7 +26,7 @@ import (
 // and sign signs it for real; verify then checks the signature with the
 // returned ephemeral public key. Queries are checked, not a run.
 func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
-	srv := httptest.NewServer(registry.New())
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	idx, err := random.Index(256, 1, 2)
@@ -41,7 +43,7 @@ func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
 		daggertest.On("start", "svc1"),
 		daggertest.On("endpoint", host),
 		daggertest.On("publish", "localhost:5000/paved/paved:staged@"+d.String()),
-	}, answers(t)...)
+	}, answers(t, true)...)
 	client, conn := daggertest.New(t, as...)
 	out, err := Ship(t.Context(), client, client.Directory(), images.MustDefault(), ShipOptions{})
 	if err != nil {
@@ -51,11 +53,11 @@ func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
 	for _, s := range out.State.Results.Stages {
 		got = append(got, s.Name+":"+string(s.Status))
 	}
-	if strings.Join(got, " ") != "build:passed lint:skipped test:passed scan:skipped publish:passed sign:passed" {
+	if strings.Join(got, " ") != "build:passed lint:skipped test:passed scan:passed publish:passed sign:passed" {
 		t.Errorf("stages %s", strings.Join(got, " "))
 	}
-	if s := out.State.Results.Stages[3]; !s.Mandated || !strings.Contains(Summary(out.State.Results), "MANDATED STAGE SKIPPED") {
-		t.Errorf("a skipped scan is not called out: %+v", s)
+	if f := out.State.Results.Findings; f["HIGH"] != 3 {
+		t.Errorf("findings %v, want the report's 3 HIGH", f)
 	}
 	img := out.State.Results.Image
 	if img == nil || !img.Ephemeral || img.Digest != d.String() || img.Signature == "" {
@@ -66,7 +68,9 @@ func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
 		t.Fatalf("signature %+v", out.Signature)
 	}
 	// the signature really is in the registry, by the published digest
-	v, err := sign.Verify(t.Context(), host+"/paved/paved@"+d.String(), sign.Policy{PublicKey: []byte(out.Signature.PublicKey)}, sign.Registry{})
+	// ... with the scan's SBOM, the scan itself and provenance attested
+	pol := sign.Policy{PublicKey: []byte(out.Signature.PublicKey), Require: []string{"cyclonedx", "vuln", "slsaprovenance1"}}
+	v, err := sign.Verify(t.Context(), host+"/paved/paved@"+d.String(), pol, sign.Registry{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +82,34 @@ func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
 	}
 	if out.State.Results.Stages[4].Status != results.Passed {
 		t.Error("publish not passed")
+	}
+}
+
+// TestQueryShipStopsAtAFailingGate: without the exceptions the fixture's
+// HIGH findings fail the scan gate, and nothing is published or signed.
+func TestQueryShipStopsAtAFailingGate(t *testing.T) {
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	as := append([]daggertest.Answer{daggertest.On("start", "svc1"), daggertest.On("endpoint", host)}, answers(t)...)
+	client, conn := daggertest.New(t, as...)
+	out, err := Ship(t.Context(), client, client.Directory(), images.MustDefault(), ShipOptions{Options: Options{ContinueOnFailure: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range out.State.Results.Stages {
+		got = append(got, s.Name+":"+string(s.Status))
+	}
+	if strings.Join(got, " ") != "build:passed lint:skipped test:passed scan:failed publish:skipped sign:skipped" {
+		t.Errorf("stages %s", strings.Join(got, " "))
+	}
+	if out.Err == nil || !strings.Contains(out.Err.Error(), "CVE-2025-26519") {
+		t.Errorf("gate failure does not name the finding: %v", out.Err)
+	}
+	conn.AssertNotQueried(t, "publish(address:")
+	if out.State.Results.Image != nil {
+		t.Errorf("an image was recorded: %+v", out.State.Results.Image)
 	}
 }
 

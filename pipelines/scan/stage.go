@@ -58,6 +58,9 @@ type Stage struct {
 	// Source also scans the source tree (secrets, misconfigurations and
 	// lock files that never reach the image).
 	Source bool
+	// Threshold, when set, is the run's own threshold (--severity): it may
+	// be stricter than the policy files, never looser.
+	Threshold string
 	// Now is replaced in tests.
 	Now func() time.Time
 }
@@ -91,7 +94,7 @@ func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
 	// the policy's scanners (required ∪ app's) decide what trivy runs
 	opts := st.Opts
 	if len(opts.Scanners) == 0 {
-		opts.Scanners = mergeScanners(DefaultScanners, cfg.Policy.Scanners)
+		opts.Scanners = MergeScanners(DefaultScanners, cfg.Policy.Scanners)
 	}
 	opts.Now = now
 	sc := &Scanner{Client: s.Client, Images: s.Images, Opts: opts}
@@ -185,14 +188,21 @@ func gateReason(r *policy.Result) string {
 // that exists but cannot be read is an error: the gate never passes on an
 // input it could not see.
 func (st Stage) config(ctx context.Context, src *dagger.Directory, now time.Time) (*policy.Config, error) {
+	return LoadConfig(ctx, src, st.Platform, st.PlatformName, st.Threshold, now)
+}
+
+// LoadConfig builds the gate's configuration: the platform policy (its
+// content and name; empty uses policy.DefaultPlatform), the app's policy
+// files read from src, and a run threshold that may only be stricter.
+func LoadConfig(ctx context.Context, src *dagger.Directory, platform []byte, platformName, threshold string, now time.Time) (*policy.Config, error) {
 	p := policy.DefaultPlatform()
-	if len(st.Platform) > 0 {
-		name := st.PlatformName
+	if len(platform) > 0 {
+		name := platformName
 		if name == "" {
 			name = "platform policy"
 		}
 		var err error
-		if p, err = policy.ParsePlatform(name, st.Platform); err != nil {
+		if p, err = policy.ParsePlatform(name, platform); err != nil {
 			return nil, err
 		}
 	}
@@ -217,10 +227,28 @@ func (st Stage) config(ctx context.Context, src *dagger.Directory, now time.Time
 	if err != nil {
 		return nil, fmt.Errorf("scan policy: %w", err)
 	}
+	if threshold != "" {
+		sev, err := report.ParseSeverity(threshold)
+		if err != nil {
+			return nil, fmt.Errorf("severity: %w", err)
+		}
+		if sev > cfg.Policy.Threshold {
+			return nil, fmt.Errorf("severity %s is looser than the policy's threshold %s (%s); a run may only lower it", sev, cfg.Policy.Threshold, policySource(cfg.Policy))
+		}
+		cfg.Policy.Threshold = sev
+	}
 	return cfg, nil
 }
 
-func mergeScanners(a, b []string) []string {
+func policySource(e policy.Effective) string {
+	if e.App != "" {
+		return e.App + ", " + e.Platform
+	}
+	return e.Platform
+}
+
+// MergeScanners is a followed by the scanners of b it lacks.
+func MergeScanners(a, b []string) []string {
 	out := append([]string(nil), a...)
 	for _, s := range b {
 		if !contains(out, s) {

@@ -18,7 +18,7 @@ func TestStagesPutSmokeBetweenTestAndTheRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(pipeline.Names(stages), ","); got != "build,lint,test,smoke" {
+	if got := strings.Join(pipeline.Names(stages), ","); got != "build,lint,test,smoke,scan" {
 		t.Errorf("stages %s", got)
 	}
 }
