@@ -17,7 +17,8 @@ import (
 	gotest "github.com/paved-ci/paved/pipelines/test"
 )
 
-// Ship runs the whole golden path: build, test, scan, publish and sign.
+// Ship runs the whole golden path: build, test, scan, sign, publish. No
+// tag is written before the image is signed.
 // With no --image it publishes to an ephemeral registry inside the run and
 // signs with an ephemeral key, so a first call needs no account; the
 // summary says so.

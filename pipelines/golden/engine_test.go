@@ -88,7 +88,7 @@ func TestEngineShipEachExampleAndVerify(t *testing.T) {
 			}
 			// verify from this process, through the registry's module endpoint
 			ref := img.Ref
-			if emb := out.Embedded; emb != nil {
+			if emb := out.Embedded; emb != nil && img.Ephemeral {
 				if ref, err = emb.ForModule(img.Ref); err != nil {
 					t.Fatal(err)
 				}

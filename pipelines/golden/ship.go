@@ -31,17 +31,103 @@ type ShipOptions struct {
 type ShipOutcome struct {
 	*Outcome
 	Signature *sign.Result
-	// Embedded is the run's ephemeral registry, when nothing else was the
-	// target; it lives as long as the Dagger session.
+	// Embedded is the run's registry: the engine pushes there, and with no
+	// target repository it is the (ephemeral) target. It lives as long as
+	// the Dagger session.
 	Embedded *publish.Embedded
 }
 
+// shipRun is what the sign and publish stages of one run share: the image
+// prepared in every target by digest, its tags not yet written.
+type shipRun struct {
+	publish  publish.ShipOptions
+	sign     sign.Stage
+	prepared *publish.ShipPrepared
+}
+
+// prepare pushes the image once and copies it by digest into every target
+// (no tag yet), and records it.
+func (r *shipRun) prepare(ctx context.Context, st *pipeline.State) error {
+	o := r.publish
+	o.Git = st.Git
+	if o.Images == nil {
+		o.Images = st.Images
+	}
+	prep, err := publish.PrepareShip(ctx, st.Client, st.Variants, o)
+	if err != nil {
+		return err
+	}
+	r.prepared = prep
+	st.Results.Image = prep.Image()
+	return nil
+}
+
+// signStage signs the image by digest in every target repository before
+// any tag points at it, and attaches the scan's SBOM and report and the
+// provenance.
+type signStage struct{ run *shipRun }
+
+func (signStage) String() string { return "sign" }
+func (signStage) Mandated() bool { return true }
+
+func (signStage) Skip(st *pipeline.State) (bool, string) {
+	if len(st.Variants) == 0 {
+		return true, "no image was built"
+	}
+	return false, ""
+}
+
+func (s signStage) Run(ctx context.Context, st *pipeline.State) error {
+	if err := s.run.prepare(ctx, st); err != nil {
+		return err
+	}
+	for _, ref := range s.run.prepared.Refs() {
+		signer := s.run.sign
+		signer.Reachable = func(string) (string, error) { return ref, nil }
+		if err := signer.Run(ctx, st); err != nil {
+			return fmt.Errorf("%s: %w (no tag was written)", ref, err)
+		}
+	}
+	return nil
+}
+
+// publishStage writes the tags of the image the sign stage prepared (or
+// prepares it itself when signing was skipped).
+type publishStage struct{ run *shipRun }
+
+func (publishStage) String() string { return "publish" }
+
+func (publishStage) Skip(st *pipeline.State) (bool, string) {
+	if len(st.Variants) == 0 {
+		return true, "no image was built"
+	}
+	return false, ""
+}
+
+func (p publishStage) Run(ctx context.Context, st *pipeline.State) error {
+	if p.run.prepared == nil {
+		if err := p.run.prepare(ctx, st); err != nil {
+			return err
+		}
+	}
+	img, err := p.run.prepared.Finish(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Results.Image != nil {
+		img.Signature = st.Results.Image.Signature
+	}
+	st.Results.Image = img
+	return nil
+}
+
 // ShipStages is the whole golden path, in its one order: build, (lint),
-// test, scan, publish, sign. Publishing comes before signing because a
-// cosign signature is stored beside the image, in the registry, by the
-// digest the publish wrote; verify refuses the image until it is signed.
-func ShipStages(opts ShipOptions, signStage sign.Stage) []pipeline.Stage {
-	return append(CheckStages(opts.Options), publish.Stage{Opts: opts.Publish}, signStage)
+// test, scan, sign, publish. The image reaches every target registry by
+// digest before signing — a cosign signature is stored beside it there —
+// but no tag is written until it is signed, so a tag never points at an
+// unsigned image.
+func ShipStages(opts ShipOptions, run *shipRun) []pipeline.Stage {
+	return append(CheckStages(opts.Options), signStage{run}, publishStage{run})
 }
 
 // Ship runs ShipStages on src.
@@ -51,19 +137,11 @@ func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, img
 		return nil, err
 	}
 	out := &ShipOutcome{}
-	signStage := sign.Stage{Inputs: opts.Sign, Parameters: opts.SignParameters, OnResult: func(r *sign.Result) { out.Signature = r }}
-	if len(opts.Publish.Repos) == 0 && opts.Publish.Embedded == nil {
-		// one embedded registry for the run: publish writes to it and
-		// sign, in this process, reaches it at its module endpoint
-		emb, err := publish.StartRegistry(ctx, client, imgs)
-		if err != nil {
-			return nil, err
-		}
-		opts.Publish.Embedded = emb
-		out.Embedded = emb
-		signStage.Reachable = emb.ForModule
+	run := &shipRun{
+		publish: opts.Publish,
+		sign:    sign.Stage{Inputs: opts.Sign, Parameters: opts.SignParameters, OnResult: func(r *sign.Result) { out.Signature = r }},
 	}
-	stages := ShipStages(opts, signStage)
+	stages := ShipStages(opts, run)
 	if err := Validate(opts.Options, stages); err != nil {
 		return nil, err
 	}
@@ -74,6 +152,16 @@ func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, img
 			}
 		}
 	}
+	if run.publish.Embedded == nil {
+		// the engine pushes here; the module copies to the targets by
+		// digest, signs, then tags (or, with no target, this is it)
+		emb, err := publish.StartRegistry(ctx, client, imgs)
+		if err != nil {
+			return nil, err
+		}
+		run.publish.Embedded = emb
+	}
+	out.Embedded = run.publish.Embedded
 	git, err := Git(ctx, client, src, imgs, opts.Git)
 	if err != nil {
 		return nil, err

@@ -3,8 +3,10 @@ package golden
 import (
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -26,7 +28,17 @@ import (
 // and sign signs it for real; verify then checks the signature with the
 // returned ephemeral public key. Queries are checked, not a run.
 func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	var mu sync.Mutex
+	var puts []string // manifest writes, in order
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
+			mu.Lock()
+			puts = append(puts, r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:])
+			mu.Unlock()
+		}
+		reg.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	idx, err := random.Index(256, 1, 2)
@@ -53,7 +65,7 @@ func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
 	for _, s := range out.State.Results.Stages {
 		got = append(got, s.Name+":"+string(s.Status))
 	}
-	if strings.Join(got, " ") != "build:passed lint:skipped test:passed scan:passed publish:passed sign:passed" {
+	if strings.Join(got, " ") != "build:passed lint:skipped test:passed scan:passed sign:passed publish:passed" {
 		t.Errorf("stages %s", strings.Join(got, " "))
 	}
 	if f := out.State.Results.Findings; f["HIGH"] != 3 {
@@ -63,7 +75,7 @@ func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
 	if img == nil || !img.Ephemeral || img.Digest != d.String() || img.Signature == "" {
 		t.Fatalf("results image %+v", img)
 	}
-	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/paved:`, `registryService:"`)
+	conn.AssertQueried(t, `publish(address:"localhost:5000/paved-staging/paved:`, `registryService:"`)
 	if out.Signature == nil || out.Signature.Mode != sign.ModeEphemeral || out.Signature.PublicKey == "" {
 		t.Fatalf("signature %+v", out.Signature)
 	}
@@ -80,8 +92,21 @@ func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
 	if !out.State.Results.Passed() {
 		t.Error("results say failed")
 	}
-	if out.State.Results.Stages[4].Status != results.Passed {
-		t.Error("publish not passed")
+	if out.State.Results.Stages[5].Status != results.Passed || len(img.Tags) == 0 {
+		t.Errorf("publish %+v, tags %v", out.State.Results.Stages[5], img.Tags)
+	}
+	// no tag was written before the signature: sign precedes publish
+	sig, firstTag := -1, -1
+	for i, p := range puts {
+		switch {
+		case strings.HasSuffix(p, ".sig") && sig < 0:
+			sig = i
+		case strings.HasPrefix(p, "sha-") && firstTag < 0:
+			firstTag = i
+		}
+	}
+	if sig < 0 || firstTag < 0 || sig > firstTag {
+		t.Errorf("signature written at %d, first image tag at %d: %v", sig, firstTag, puts)
 	}
 }
 
@@ -101,7 +126,7 @@ func TestQueryShipStopsAtAFailingGate(t *testing.T) {
 	for _, s := range out.State.Results.Stages {
 		got = append(got, s.Name+":"+string(s.Status))
 	}
-	if strings.Join(got, " ") != "build:passed lint:skipped test:passed scan:failed publish:skipped sign:skipped" {
+	if strings.Join(got, " ") != "build:passed lint:skipped test:passed scan:failed sign:skipped publish:skipped" {
 		t.Errorf("stages %s", strings.Join(got, " "))
 	}
 	if out.Err == nil || !strings.Contains(out.Err.Error(), "CVE-2025-26519") {

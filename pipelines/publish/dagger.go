@@ -159,51 +159,96 @@ var ErrAlreadyPublished = errors.New("every tag already exists and is immutable"
 // repository under a tag chosen not to overwrite a release; with Staging
 // it pushes to the embedded registry and the module copies from there.
 func Publish(ctx context.Context, client *dagger.Client, variants []*dagger.Container, o Options) (Result, error) {
+	st, err := PrepareVariants(ctx, client, variants, o)
+	if err != nil {
+		return st.partialResult(), err
+	}
+	return st.Finish(ctx)
+}
+
+// Staged is an image pushed and copied by digest into every target, its
+// tags decided and not yet written (see Publisher.Prepare).
+type Staged struct {
+	p    *Publisher
+	prep *Prepared
+}
+
+// Refs are repository@digest in each target, as this process reaches them.
+func (s *Staged) Refs() []string { return s.prep.Refs() }
+
+// Digest is the published digest.
+func (s *Staged) Digest() string { return s.prep.Digest() }
+
+// Finish writes the tags.
+func (s *Staged) Finish(ctx context.Context) (Result, error) { return s.p.Finish(ctx, s.prep) }
+
+func (s *Staged) partialResult() Result {
+	if s == nil {
+		return Result{}
+	}
+	return s.prep.partialResult()
+}
+
+// PrepareVariants pushes the variants once (to Staging when set, else to
+// the first repository under a tag that is not there yet), copies the
+// index by digest into every repository and checks the tags; it writes no
+// further tag. With Staging, no target holds a tag until Finish.
+func PrepareVariants(ctx context.Context, client *dagger.Client, variants []*dagger.Container, o Options) (*Staged, error) {
 	auth, err := resolveAuth(ctx, o.Auth, o.DockerConfig)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	p := &Publisher{Auth: auth, Insecure: append([]string(nil), o.Insecure...), Retry: o.Retry, AuthHint: o.AuthHint}
 	repos, err := p.parseRepos(o.Repos)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	if err := checkTags(o.Tags); err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	before, err := p.Inspect(ctx, o.Repos, o.Tags)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	req := Request{Repos: o.Repos, Tags: o.Tags, Annotations: o.Annotations, AllowOverwrite: o.AllowOverwrite, Before: before}
 
 	if o.Staging != nil {
-		addr := o.Staging.Address + "/paved/" + lastPath(repos[0]) + ":" + o.Tags[0].Name
+		// a staging repository of its own: no target holds a tag before Finish
+		addr := o.Staging.Address + "/paved-staging/" + lastPath(repos[0]) + ":" + o.Tags[0].Name
 		ref, err := PushVariants(ctx, client, variants, addr, nil, o.Staging.Service)
 		if err != nil {
-			return Result{}, err
+			return nil, err
 		}
 		if req.Source, err = o.Staging.ForModule(ref); err != nil {
-			return Result{}, err
+			return nil, err
 		}
 		p.Insecure = append(p.Insecure, o.Staging.Host())
-		return p.Publish(ctx, req)
+		return prepare(ctx, p, req)
 	}
 
 	tag, err := pushTag(o.Tags, before[repos[0].Name()], o.AllowOverwrite)
 	if err != nil {
-		return Result{}, fmt.Errorf("%s: %w (tags %s); nothing was pushed", repos[0].Name(), err, strings.Join(names(o.Tags), ", "))
+		return nil, fmt.Errorf("%s: %w (tags %s); nothing was pushed", repos[0].Name(), err, strings.Join(names(o.Tags), ", "))
 	}
 	ref, err := PushVariants(ctx, client, variants, repos[0].Tag(tag).String(), o.Auth, nil)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	_, digest, err := splitDigest(ref)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	req.Source = repos[0].Digest(digest).String()
-	return p.Publish(ctx, req)
+	return prepare(ctx, p, req)
+}
+
+func prepare(ctx context.Context, p *Publisher, req Request) (*Staged, error) {
+	prep, err := p.Prepare(ctx, req)
+	st := &Staged{p: p, prep: prep}
+	if err != nil {
+		return st, err
+	}
+	return st, nil
 }
 
 // pushTag picks the tag the engine pushes to: one that does not exist yet

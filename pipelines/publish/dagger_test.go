@@ -213,7 +213,7 @@ func TestQueryPublishStagedChecksReleasesBeforeWritingTargets(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), oldRelease) {
 		t.Fatalf("release conflict not refused: %v", err)
 	}
-	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/app:2.0.0", platformVariants:[`, `registryService:"id`, `node(id:\"svc1\")`)
+	conn.AssertQueried(t, `publish(address:"localhost:5000/paved-staging/app:2.0.0", platformVariants:[`, `registryService:"id`, `node(id:\"svc1\")`)
 	if n := ct.get("manifest-put") + uploads(ct); n != 0 {
 		t.Errorf("target written %d times before the conflict was found", n)
 	}
@@ -300,7 +300,7 @@ func TestQueryStageDefaultPublishesToTheEmbeddedRegistryWithMirroredLabels(t *te
 	if err := pipeline.Run(t.Context(), []pipeline.Stage{Stage{Opts: ShipOptions{Name: "hello", Tags: tags.Options{Extra: []string{"demo"}}}}}, st); err != nil {
 		t.Fatal(err)
 	}
-	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/hello:1.0.0", platformVariants:[`, `registryService:"id`, `node(id:\"svc1\")`)
+	conn.AssertQueried(t, `publish(address:"localhost:5000/paved-staging/hello:1.0.0", platformVariants:[`, `registryService:"id`, `node(id:\"svc1\")`)
 	conn.AssertQueried(t, `label(name:"org.opencontainers.image.revision")`)
 	img := st.Results.Image
 	if img == nil || !img.Ephemeral || img.Digest == digest || img.Ref != "localhost:5000/paved/hello@"+img.Digest {

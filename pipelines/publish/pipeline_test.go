@@ -42,7 +42,7 @@ func TestQueryBuildThenPublishStagesShareTheVariants(t *testing.T) {
 	if len(st.Variants) != 2 {
 		t.Fatalf("build left %d variants", len(st.Variants))
 	}
-	pub := conn.AssertQueried(t, `publish(address:"localhost:5000/paved/hello:1.4.2", platformVariants:[`)
+	pub := conn.AssertQueried(t, `publish(address:"localhost:5000/paved-staging/hello:1.4.2", platformVariants:[`)
 	// the variants in the push are the build's: runtime base, binary, labels
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {
 		if !strings.Contains(pub, `platform:\"`+p+`\"`) {

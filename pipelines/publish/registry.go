@@ -223,37 +223,79 @@ type step struct {
 
 // Publish puts Source under every tag in every repository.
 func (p *Publisher) Publish(ctx context.Context, req Request) (Result, error) {
-	var res Result
+	prep, err := p.Prepare(ctx, req)
+	if err != nil {
+		return prep.partialResult(), err
+	}
+	return p.Finish(ctx, prep)
+}
+
+// Prepared is an image copied by digest into every target repository,
+// with its tags decided and checked, and none written yet: the window in
+// which paved signs it, so that no tag ever points at an unsigned image.
+type Prepared struct {
+	res   Result
+	img   remote.Taggable
+	steps []step
+	rs    []name.Repository
+}
+
+// Digest is the image's digest in every target (after annotations).
+func (pr *Prepared) Digest() string { return pr.res.Digest }
+
+// Refs are repository@digest in each target, as this process reaches them.
+func (pr *Prepared) Refs() []string {
+	out := make([]string, len(pr.rs))
+	for i, r := range pr.rs {
+		out[i] = r.Digest(pr.res.Digest).String()
+	}
+	return out
+}
+
+func (pr *Prepared) partialResult() Result {
+	if pr == nil {
+		return Result{}
+	}
+	return pr.res
+}
+
+// Prepare reads the source, decides every tag write (refusing a moved
+// release tag before anything is written) and copies the image by digest
+// into every target repository. It writes no tag.
+func (p *Publisher) Prepare(ctx context.Context, req Request) (*Prepared, error) {
+	pr := &Prepared{}
+	res := &pr.res
 	src, err := name.NewDigest(strings.TrimSpace(req.Source), p.nameOpts(req.Source)...)
 	if err != nil {
-		return res, fmt.Errorf("source image %q: want a reference by digest, e.g. registry.example.com/app@sha256:<64 hex> (%v)", req.Source, err)
+		return pr, fmt.Errorf("source image %q: want a reference by digest, e.g. registry.example.com/app@sha256:<64 hex> (%v)", req.Source, err)
 	}
 	rs, err := p.parseRepos(req.Repos)
+	pr.rs = rs
 	if err != nil {
-		return res, err
+		return pr, err
 	}
 	if err := checkTags(req.Tags); err != nil {
-		return res, err
+		return pr, err
 	}
 	opts := p.options(ctx)
 	puller, err := remote.NewPuller(opts...)
 	if err != nil {
-		return res, err
+		return pr, err
 	}
 	pusher, err := remote.NewPusher(opts...)
 	if err != nil {
-		return res, err
+		return pr, err
 	}
 	desc, err := puller.Get(ctx, src)
 	if err != nil {
-		return res, p.explain(src.RegistryStr(), "reading source image "+src.String(), err)
+		return pr, p.explain(src.RegistryStr(), "reading source image "+src.String(), err)
 	}
 	var img remote.Taggable = desc
 	digest := desc.Digest
 	if len(req.Annotations) > 0 {
 		annotated, d, err := annotate(desc, req.Annotations)
 		if err != nil {
-			return res, fmt.Errorf("annotating %s: %v", src, err)
+			return pr, fmt.Errorf("annotating %s: %v", src, err)
 		}
 		img, digest = annotated, d
 	}
@@ -262,7 +304,7 @@ func (p *Publisher) Publish(ctx context.Context, req Request) (Result, error) {
 	before := req.Before
 	if before == nil {
 		if before, err = p.Inspect(ctx, req.Repos, req.Tags); err != nil {
-			return res, err
+			return pr, err
 		}
 	}
 
@@ -290,7 +332,7 @@ func (p *Publisher) Publish(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 	if len(conflicts) > 0 {
-		return res, fmt.Errorf("refusing to move immutable tags (a release tag must always mean the same image):\n  %s\nbuild the same image again, publish a new version, or set allow-overwrite to replace them", strings.Join(conflicts, "\n  "))
+		return pr, fmt.Errorf("refusing to move immutable tags (a release tag must always mean the same image):\n  %s\nbuild the same image again, publish a new version, or set allow-overwrite to replace them", strings.Join(conflicts, "\n  "))
 	}
 	// Immutable tags first: a failure must not leave latest pointing
 	// at an image whose version tag was never written.
@@ -304,12 +346,30 @@ func (p *Publisher) Publish(ctx context.Context, req Request) (Result, error) {
 		// Push writes the platform manifests and blobs the target lacks
 		// (HEAD first; same-registry blobs are mounted), then the index.
 		if err := pusher.Push(ctx, r.Digest(res.Digest), img); err != nil {
-			return res, p.partial(res, steps, p.explain(r.RegistryStr(), "copying "+srcDigest.String()+" to "+r.Name(), err))
+			return pr, p.partial(*res, steps, p.explain(r.RegistryStr(), "copying "+srcDigest.String()+" to "+r.Name(), err))
 		}
 		if r.Name() != src.Context().Name() {
 			res.Copied = append(res.Copied, r.Name())
 		}
 	}
+	pr.img, pr.steps = img, steps
+	return pr, nil
+}
+
+// Finish writes the prepared tags, immutable ones first, and reads every
+// one back.
+func (p *Publisher) Finish(ctx context.Context, pr *Prepared) (Result, error) {
+	res := pr.res
+	opts := p.options(ctx)
+	puller, err := remote.NewPuller(opts...)
+	if err != nil {
+		return res, err
+	}
+	pusher, err := remote.NewPusher(opts...)
+	if err != nil {
+		return res, err
+	}
+	img, steps := pr.img, pr.steps
 	for _, s := range steps {
 		w := Written{Repo: s.repo.Name(), Tag: s.tag.Name, Digest: res.Digest, Action: s.action, Previous: s.prev}
 		if s.action != Unchanged {

@@ -75,7 +75,7 @@ func TestQueryShipUsesTheCallersEmbeddedRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.AssertNotQueried(t, "start")
-	conn.AssertQueried(t, `publish(address:"localhost:5000/paved/hello:sha-89abcde"`, `registryService:"id`)
+	conn.AssertQueried(t, `publish(address:"localhost:5000/paved-staging/hello:sha-89abcde"`, `registryService:"id`)
 	if !img.Ephemeral || img.Ref != "localhost:5000/paved/hello@"+digest || len(img.Tags) != 1 || img.Tags[0] != "localhost:5000/paved/hello:sha-89abcde" {
 		t.Errorf("image %+v", img)
 	}

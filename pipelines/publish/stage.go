@@ -53,6 +53,44 @@ type ShipOptions struct {
 // rules give, and returns the record for results.json: the digest
 // reference, every repo:tag written and the platforms.
 func Ship(ctx context.Context, client *dagger.Client, variants []*dagger.Container, o ShipOptions) (*results.Image, error) {
+	sp, err := PrepareShip(ctx, client, variants, o)
+	if err != nil {
+		return nil, err
+	}
+	return sp.Finish(ctx)
+}
+
+// ShipPrepared is a ship's image in every target by digest, tags pending.
+type ShipPrepared struct {
+	staged    *Staged
+	img       *results.Image
+	engineRef func(string) string
+}
+
+// Refs are repository@digest in each target, as this process reaches them
+// (what a signer signs before Finish writes the tags).
+func (sp *ShipPrepared) Refs() []string { return sp.staged.Refs() }
+
+// Image is what will be recorded: reference, digest, platforms; no tags yet.
+func (sp *ShipPrepared) Image() *results.Image { return sp.img }
+
+// Finish writes the tags and returns the complete record.
+func (sp *ShipPrepared) Finish(ctx context.Context) (*results.Image, error) {
+	res, err := sp.staged.Finish(ctx)
+	if err != nil {
+		return nil, err
+	}
+	img := *sp.img
+	for _, w := range res.Written {
+		img.Tags = append(img.Tags, sp.engineRef(w.Ref()))
+	}
+	return &img, nil
+}
+
+// PrepareShip is Ship up to the tags: the variants pushed once, the index
+// copied by digest into every target, release tags checked. With Embedded
+// set the engine pushes there and no target gets a tag before Finish.
+func PrepareShip(ctx context.Context, client *dagger.Client, variants []*dagger.Container, o ShipOptions) (*ShipPrepared, error) {
 	if len(variants) == 0 {
 		return nil, errors.New("nothing to publish: no platform variants (build first)")
 	}
@@ -82,6 +120,10 @@ func Ship(ctx context.Context, client *dagger.Client, variants []*dagger.Contain
 		Retry: o.Retry, AuthHint: o.AuthHint,
 	}
 	ephemeral := len(o.Repos) == 0
+	if !ephemeral && o.Embedded != nil {
+		po.Staging = o.Embedded
+		po.Insecure = append(po.Insecure, o.Embedded.Host())
+	}
 	if ephemeral {
 		emb := o.Embedded
 		if emb == nil {
@@ -97,7 +139,7 @@ func Ship(ctx context.Context, client *dagger.Client, variants []*dagger.Contain
 		po.Repos = []string{emb.Endpoint + "/paved/" + repoName(o.Name, o.Git.RemoteURL)}
 		po.Insecure = append(po.Insecure, emb.Host())
 	}
-	res, err := Publish(ctx, client, variants, po)
+	st, err := PrepareVariants(ctx, client, variants, po)
 	if err != nil {
 		if errors.Is(err, ErrAlreadyPublished) {
 			return nil, fmt.Errorf("%w; a release is published once: re-run with allow-overwrite only if you mean to replace it", err)
@@ -112,11 +154,8 @@ func Ship(ctx context.Context, client *dagger.Client, variants []*dagger.Contain
 		}
 		return s
 	}
-	img := &results.Image{Ref: engineRef(po.Repos[0]) + "@" + res.Digest, Digest: res.Digest, Ephemeral: ephemeral, Platforms: platforms}
-	for _, w := range res.Written {
-		img.Tags = append(img.Tags, engineRef(w.Ref()))
-	}
-	return img, nil
+	img := &results.Image{Ref: engineRef(po.Repos[0]) + "@" + st.Digest(), Digest: st.Digest(), Ephemeral: ephemeral, Platforms: platforms}
+	return &ShipPrepared{staged: st, img: img, engineRef: engineRef}, nil
 }
 
 var repoChars = regexp.MustCompile(`[^a-z0-9._-]+`)
