@@ -134,7 +134,9 @@ func TestCoverageMatchesGoToolCover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("go", "tool", "cover", "-func="+filepath.Join(r.dir, "coverage.out")).CombinedOutput()
+	cover := exec.Command("go", "tool", "cover", "-func="+filepath.Join(r.dir, "coverage.out"))
+	cover.Dir = r.dir // it resolves the profile's packages in their module
+	out, err := cover.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go tool cover cannot read the profile: %v %s", err, out)
 	}
