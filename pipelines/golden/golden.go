@@ -18,6 +18,7 @@ import (
 	"github.com/paved-ci/paved/pipelines/gitmeta"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/pipeline"
+	"github.com/paved-ci/paved/pipelines/policy"
 	"github.com/paved-ci/paved/pipelines/results"
 	"github.com/paved-ci/paved/pipelines/scan"
 	"github.com/paved-ci/paved/pipelines/test"
@@ -40,6 +41,9 @@ type Options struct {
 	Scan scan.Stage
 	// Skip names stages the user skips explicitly.
 	Skip []string
+	// ForbidSkip names stages the user may not skip; the platform
+	// policy's mandatedStages (in Scan.Platform) are added to it.
+	ForbidSkip []string
 	// Git overrides what is read from .git (CI checkouts without history).
 	Git GitOverride
 	// ContinueOnFailure records a failing stage in the results instead of
@@ -87,12 +91,23 @@ func Validate(opts Options, stages []pipeline.Stage) error {
 			return fmt.Errorf("skip %q: every later stage needs the build; it cannot be skipped", s)
 		}
 	}
-	fake := gitmeta.Info{Commit: strings.Repeat("0", 40)}
-	if opts.Kind == build.KindDockerfile {
-		_, err := build.NewDockerPlan(opts.Docker, fake)
+	forbid, err := Mandated(opts)
+	if err != nil {
 		return err
 	}
-	_, err := build.NewPlan(opts.Build, fake)
+	for _, s := range opts.Skip {
+		for _, f := range forbid {
+			if s == f {
+				return fmt.Errorf("skip %q: platform policy requires the %s stage; remove it from --skip", s, s)
+			}
+		}
+	}
+	fake := gitmeta.Info{Commit: strings.Repeat("0", 40)}
+	if opts.Kind == build.KindDockerfile {
+		_, err = build.NewDockerPlan(opts.Docker, fake)
+		return err
+	}
+	_, err = build.NewPlan(opts.Build, fake)
 	return err
 }
 
@@ -121,6 +136,8 @@ func Check(ctx context.Context, client *dagger.Client, src *dagger.Directory, im
 	}
 	st := pipeline.NewState(client, src, imgs, git)
 	st.Skip = set(opts.Skip)
+	forbid, _ := Mandated(opts) // checked by Validate
+	st.ForbidSkip = set(forbid)
 	runErr := pipeline.Run(ctx, stages, st)
 	out := &Outcome{State: st, Err: runErr}
 	out.Results, err = ResultsDir(client, st)
@@ -129,6 +146,23 @@ func Check(ctx context.Context, client *dagger.Client, src *dagger.Directory, im
 	}
 	if runErr != nil && !opts.ContinueOnFailure {
 		return out, runErr
+	}
+	return out, nil
+}
+
+// Mandated is ForbidSkip plus the platform policy's mandatedStages.
+func Mandated(opts Options) ([]string, error) {
+	out := append([]string(nil), opts.ForbidSkip...)
+	if len(opts.Scan.Platform) > 0 {
+		name := opts.Scan.PlatformName
+		if name == "" {
+			name = "platform policy"
+		}
+		p, err := policy.ParsePlatform(name, opts.Scan.Platform)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.MandatedStages...)
 	}
 	return out, nil
 }

@@ -21,8 +21,6 @@ type ShipOptions struct {
 	Publish publish.ShipOptions
 	// Sign: key and password, or keyless; none signs with an ephemeral key.
 	Sign sign.Inputs
-	// ForbidSkip names stages platform policy does not let users skip.
-	ForbidSkip []string
 	// SignParameters are recorded in the SLSA provenance (never secrets).
 	SignParameters map[string]any
 }
@@ -145,13 +143,6 @@ func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, img
 	if err := Validate(opts.Options, stages); err != nil {
 		return nil, err
 	}
-	for _, s := range opts.Skip {
-		for _, f := range opts.ForbidSkip {
-			if s == f {
-				return nil, fmt.Errorf("skip %q: platform policy requires the %s stage; remove it from --skip", s, s)
-			}
-		}
-	}
 	if run.publish.Embedded == nil {
 		// the engine pushes here; the module copies to the targets by
 		// digest, signs, then tags (or, with no target, this is it)
@@ -167,7 +158,8 @@ func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, img
 		return nil, err
 	}
 	st := pipeline.NewState(client, src, imgs, git)
-	st.Skip, st.ForbidSkip = set(opts.Skip), set(opts.ForbidSkip)
+	forbid, _ := Mandated(opts.Options) // checked by Validate
+	st.Skip, st.ForbidSkip = set(opts.Skip), set(forbid)
 	runErr := pipeline.Run(ctx, stages, st)
 	out.Outcome = &Outcome{State: st, Err: runErr}
 	if out.Results, err = ResultsDir(client, st); err != nil {

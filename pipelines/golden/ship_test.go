@@ -141,12 +141,17 @@ func TestQueryShipStopsAtAFailingGate(t *testing.T) {
 func TestShipRefusesAForbiddenSkip(t *testing.T) {
 	client, _ := daggertest.New(t, answers(t)...)
 	_, err := Ship(t.Context(), client, client.Directory(), images.MustDefault(), ShipOptions{
-		Options:    Options{Skip: []string{"sign"}},
-		ForbidSkip: []string{"sign", "scan"},
-		Publish:    shipToRepo("registry.example.com/acme/app"),
+		Options: Options{Skip: []string{"sign"}, ForbidSkip: []string{"sign", "scan"}},
+		Publish: shipToRepo("registry.example.com/acme/app"),
 	})
 	if err == nil || !strings.Contains(err.Error(), `skip "sign": platform policy requires`) {
 		t.Errorf("err %v", err)
+	}
+	// the platform policy file says so too
+	opts := Options{Skip: []string{"scan"}}
+	opts.Scan.Platform = []byte("mandatedStages: [scan]\n")
+	if _, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), opts); err == nil || !strings.Contains(err.Error(), `skip "scan": platform policy requires`) {
+		t.Errorf("platform policy's mandatedStages not applied: %v", err)
 	}
 }
 

@@ -47,6 +47,9 @@ type Platform struct {
 	// MaxExceptionDays bounds how far ahead an exception may expire;
 	// 0 means no bound.
 	MaxExceptionDays int
+	// MandatedStages are golden-path stages a user may not skip
+	// (scan, sign, ...).
+	MandatedStages []string
 
 	line map[string]int // key → line, for messages
 }
@@ -101,8 +104,12 @@ func ParsePlatform(file string, b []byte) (Platform, error) {
 			n, err := daysNode(file, v)
 			p.MaxExceptionDays = n
 			return err
+		case "mandatedStages":
+			s, err := stagesNode(file, v)
+			p.MandatedStages = s
+			return err
 		}
-		return unknownKey(file, kn, "threshold, onlyFixable, requiredScanners, maxExceptionDays")
+		return unknownKey(file, kn, "threshold, onlyFixable, requiredScanners, maxExceptionDays, mandatedStages")
 	})
 	return p, err
 }
@@ -762,6 +769,23 @@ func scannersNode(file string, v *yaml.Node) ([]string, error) {
 		if !contains(out, s) {
 			out = append(out, s)
 		}
+	}
+	return out, nil
+}
+
+// skippableStages are the stage names a platform can mandate.
+var skippableStages = []string{"lint", "test", "scan", "sign", "publish"}
+
+func stagesNode(file string, v *yaml.Node) ([]string, error) {
+	if v.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("%s:%d: mandatedStages must be a list, e.g. [scan, sign]", file, v.Line)
+	}
+	var out []string
+	for _, n := range v.Content {
+		if n.Kind != yaml.ScalarNode || !contains(skippableStages, n.Value) {
+			return nil, fmt.Errorf("%s:%d: mandatedStages: %q is not a stage that can be skipped (%s)", file, n.Line, n.Value, strings.Join(skippableStages, ", "))
+		}
+		out = append(out, n.Value)
 	}
 	return out, nil
 }
