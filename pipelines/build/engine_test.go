@@ -31,7 +31,7 @@ func TestEngineTwoBuildsOfOneCommitGiveOneDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := client.Host().Directory(root, dagger.HostDirectoryOpts{Exclude: []string{".git"}})
+	src := client.Host().Directory(root, dagger.HostDirectoryOpts{Exclude: []string{".git"}, Gitignore: true})
 	digest := func(bust string) (string, []*dagger.Container) {
 		opts := GoOptions{Dir: "examples/hello-go", Main: "./cmd/hello", Images: imgs, Env: map[string]string{"PAVED_TEST_REBUILD": bust}}
 		p, err := NewPlan(opts, git)

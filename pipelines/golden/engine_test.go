@@ -1,6 +1,7 @@
 package golden
 
 import (
+	"dagger.io/dagger"
 	"github.com/paved-ci/paved/pipelines/build"
 	"path/filepath"
 	"strings"
@@ -24,7 +25,7 @@ func TestEngineCheckOnHelloGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := client.Host().Directory(root)
+	src := client.Host().Directory(root, dagger.HostDirectoryOpts{Gitignore: true})
 	out, err := Check(t.Context(), client, src, imgs, Options{Build: buildOpts()})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +70,7 @@ func TestEngineShipEachExampleAndVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := client.Host().Directory(root)
+	src := client.Host().Directory(root, dagger.HostDirectoryOpts{Gitignore: true})
 	for _, ex := range []struct{ dir, main string }{
 		{"examples/hello-go", "./cmd/hello"},
 		{"examples/node-api", ""},

@@ -47,7 +47,8 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	src := client.Host().Directory(root)
+	// .gitignore keeps node_modules and build outputs out of the upload
+	src := client.Host().Directory(root, dagger.HostDirectoryOpts{Gitignore: true})
 	git, err := golden.Git(ctx, client, src, imgs, golden.GitOverride{})
 	if err != nil {
 		return err
