@@ -4,14 +4,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"dagger/build/internal/dagger"
 
 	"github.com/paved-ci/paved/pipelines/bridge"
 	"github.com/paved-ci/paved/pipelines/build"
 	"github.com/paved-ci/paved/pipelines/golden"
-	"github.com/paved-ci/paved/pipelines/images"
 )
 
 // Build is paved's build stage.
@@ -62,15 +60,15 @@ func (m *Build) Go(
 	// +optional
 	imagesFile *dagger.File,
 ) ([]*dagger.Container, error) {
-	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
-	if err != nil {
-		return nil, err
-	}
 	lib, err := bridge.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer lib.Close()
+	imgs, err := bridge.ImageSet(ctx, lib, imageOverride, imageMirror, imagesFile)
+	if err != nil {
+		return nil, err
+	}
 	src, err := bridge.Directory(ctx, lib, source)
 	if err != nil {
 		return nil, err
@@ -108,15 +106,15 @@ func (m *Build) Version(
 	// +optional
 	imageOverride []string,
 ) (string, error) {
-	imgs, err := imageSet(ctx, imageOverride, "", nil)
-	if err != nil {
-		return "", err
-	}
 	lib, err := bridge.Connect(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer lib.Close()
+	imgs, err := bridge.ImageSet(ctx, lib, imageOverride, "", (*dagger.File)(nil))
+	if err != nil {
+		return "", err
+	}
 	src, err := bridge.Directory(ctx, lib, source)
 	if err != nil {
 		return "", err
@@ -126,16 +124,4 @@ func (m *Build) Version(
 		return "", err
 	}
 	return git.Version(), nil
-}
-
-func imageSet(ctx context.Context, overrides []string, mirror string, file *dagger.File) (*images.Set, error) {
-	content := ""
-	if file != nil {
-		c, err := file.Contents(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading images-file: %w", err)
-		}
-		content = c
-	}
-	return images.FromArgs(overrides, mirror, content)
 }

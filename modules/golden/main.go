@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"dagger/golden/internal/dagger"
 
@@ -139,7 +138,7 @@ func (m *Paved) Check(
 		return nil, err
 	}
 	defer lib.Close()
-	secrets, err := bridgeSecrets(ctx, lib, buildSecrets...)
+	secrets, err := bridge.Secrets(ctx, lib, buildSecrets...)
 	if err != nil {
 		return nil, err
 	}
@@ -167,12 +166,13 @@ func (m *Paved) Check(
 // open starts what every job needs: the image table, a dagger.io/dagger
 // client on this session, and the source as a library directory.
 func open(ctx context.Context, source *dagger.Directory, overrides []string, mirror string, file *dagger.File) (*daggerlib.Client, *daggerlib.Directory, *images.Set, error) {
-	imgs, err := imageSet(ctx, overrides, mirror, file)
+	lib, err := bridge.Connect(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	lib, err := bridge.Connect(ctx)
+	imgs, err := bridge.ImageSet(ctx, lib, overrides, mirror, file)
 	if err != nil {
+		lib.Close()
 		return nil, nil, nil, err
 	}
 	src, err := bridge.Directory(ctx, lib, source)
@@ -252,24 +252,17 @@ func (m *Paved) Images(
 	// +optional
 	imagesFile *dagger.File,
 ) (string, error) {
-	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
+	lib, err := bridge.Connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer lib.Close()
+	imgs, err := bridge.ImageSet(ctx, lib, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return "", err
 	}
 	b, err := json.MarshalIndent(imgs.All(), "", "  ")
 	return string(b) + "\n", err
-}
-
-func imageSet(ctx context.Context, overrides []string, mirror string, file *dagger.File) (*images.Set, error) {
-	content := ""
-	if file != nil {
-		c, err := file.Contents(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading images-file: %w", err)
-		}
-		content = strings.TrimSpace(c)
-	}
-	return images.FromArgs(overrides, mirror, content)
 }
 
 // loadDirectory brings a dagger.io/dagger directory back into the module.
@@ -290,22 +283,6 @@ func loadContainers(ctx context.Context, cs []*daggerlib.Container) ([]*dagger.C
 	out := make([]*dagger.Container, len(ids))
 	for i, id := range ids {
 		out[i] = dag.LoadContainerFromID(dagger.ContainerID(id))
-	}
-	return out, nil
-}
-
-// bridgeSecrets converts module secrets; a nil one stays nil.
-func bridgeSecrets(ctx context.Context, lib *daggerlib.Client, in ...*dagger.Secret) ([]*daggerlib.Secret, error) {
-	out := make([]*daggerlib.Secret, len(in))
-	for i, s := range in {
-		if s == nil {
-			continue
-		}
-		v, err := bridge.Secret(ctx, lib, s)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
 	}
 	return out, nil
 }

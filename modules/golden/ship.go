@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"dagger/golden/internal/dagger"
-
-	daggerlib "dagger.io/dagger"
 
 	"github.com/paved-ci/paved/pipelines/bridge"
 	"github.com/paved-ci/paved/pipelines/build"
@@ -161,11 +158,11 @@ func (m *Paved) Ship(
 		return nil, err
 	}
 	defer lib.Close()
-	secrets, err := bridgeSecrets(ctx, lib, buildSecrets...)
+	secrets, err := bridge.Secrets(ctx, lib, buildSecrets...)
 	if err != nil {
 		return nil, err
 	}
-	creds, err := bridgeSecrets(ctx, lib, registryPassword, dockerConfig, signKey, signPassword, oidcToken)
+	creds, err := bridge.Secrets(ctx, lib, registryPassword, dockerConfig, signKey, signPassword, oidcToken)
 	if err != nil {
 		return nil, err
 	}
@@ -263,24 +260,15 @@ func (m *Paved) Verify(
 		return "", err
 	}
 	defer lib.Close()
-	var key *daggerlib.File
-	if publicKey != nil {
-		if key, err = bridge.File(ctx, lib, publicKey); err != nil {
-			return "", err
-		}
-	}
-	pw, err := bridgeSecrets(ctx, lib, registryPassword)
+	files, err := bridge.Files(ctx, lib, publicKey)
 	if err != nil {
 		return "", err
 	}
-	v, err := sign.VerifyImage(ctx, image, key, sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest}, registryUsername, pw[0], nil)
+	pw, err := bridge.Secrets(ctx, lib, registryPassword)
 	if err != nil {
 		return "", err
 	}
-	if err := v.Err(); err != nil {
-		return "", fmt.Errorf("%w\n%s", err, v.Text())
-	}
-	return v.Text(), nil
+	return sign.Gate(ctx, image, files[0], sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest}, registryUsername, pw[0], nil)
 }
 
 func tagArgs(ref, pr, def string) tagrules.Args {

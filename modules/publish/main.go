@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"dagger/publish/internal/dagger"
 
@@ -112,15 +111,15 @@ func (m *Publish) Tags(
 	// +optional
 	imagesFile *dagger.File,
 ) (string, error) {
-	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
-	if err != nil {
-		return "", err
-	}
 	lib, err := bridge.Connect(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer lib.Close()
+	imgs, err := bridge.ImageSet(ctx, lib, imageOverride, imageMirror, imagesFile)
+	if err != nil {
+		return "", err
+	}
 	git, err := gitInfo(ctx, lib, source, imgs, golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime})
 	if err != nil {
 		return "", err
@@ -211,15 +210,15 @@ func (m *Publish) Publish(
 	if len(m.AuthRegistries) != len(m.AuthUsernames) || len(m.AuthRegistries) != len(m.AuthSecrets) {
 		return nil, errors.New("with-registry-auth: credentials out of step; chain with-registry-auth --address --username --secret once per registry")
 	}
-	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
-	if err != nil {
-		return nil, err
-	}
 	lib, err := bridge.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer lib.Close()
+	imgs, err := bridge.ImageSet(ctx, lib, imageOverride, imageMirror, imagesFile)
+	if err != nil {
+		return nil, err
+	}
 
 	args := publish.AuthArgs{Repos: image, Username: registryUsername}
 	if registryPassword != nil {
@@ -317,16 +316,4 @@ func gitInfo(ctx context.Context, lib *pdagger.Client, source *dagger.Directory,
 		return gitmeta.Info{}, err
 	}
 	return golden.Git(ctx, lib, src, imgs, o)
-}
-
-func imageSet(ctx context.Context, overrides []string, mirror string, file *dagger.File) (*images.Set, error) {
-	content := ""
-	if file != nil {
-		c, err := file.Contents(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading images-file: %w", err)
-		}
-		content = c
-	}
-	return images.FromArgs(overrides, mirror, content)
 }

@@ -6,11 +6,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"dagger/sign/internal/dagger"
-
-	daggerlib "dagger.io/dagger"
 
 	"github.com/paved-ci/paved/pipelines/bridge"
 	"github.com/paved-ci/paved/pipelines/sign"
@@ -70,11 +67,11 @@ func (m *Sign) Image(
 		return "", err
 	}
 	defer lib.Close()
-	secrets, err := libSecrets(ctx, lib, key, password, oidcToken, registryPassword, dockerConfig)
+	secrets, err := bridge.Secrets(ctx, lib, key, password, oidcToken, registryPassword, dockerConfig)
 	if err != nil {
 		return "", err
 	}
-	files, err := libFiles(ctx, lib, sbom, vulnReport)
+	files, err := bridge.Files(ctx, lib, sbom, vulnReport)
 	if err != nil {
 		return "", err
 	}
@@ -129,50 +126,13 @@ func (m *Sign) Verify(
 		return "", err
 	}
 	defer lib.Close()
-	files, err := libFiles(ctx, lib, publicKey)
+	files, err := bridge.Files(ctx, lib, publicKey)
 	if err != nil {
 		return "", err
 	}
-	secrets, err := libSecrets(ctx, lib, registryPassword)
+	secrets, err := bridge.Secrets(ctx, lib, registryPassword)
 	if err != nil {
 		return "", err
 	}
-	v, err := sign.VerifyImage(ctx, image, files[0], sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest}, registryUsername, secrets[0], nil)
-	if err != nil {
-		return "", err
-	}
-	if err := v.Err(); err != nil {
-		return "", fmt.Errorf("%w\n%s", err, v.Text())
-	}
-	return v.Text(), nil
-}
-
-func libSecrets(ctx context.Context, lib *daggerlib.Client, in ...*dagger.Secret) ([]*daggerlib.Secret, error) {
-	out := make([]*daggerlib.Secret, len(in))
-	for i, s := range in {
-		if s == nil {
-			continue
-		}
-		v, err := bridge.Secret(ctx, lib, s)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-func libFiles(ctx context.Context, lib *daggerlib.Client, in ...*dagger.File) ([]*daggerlib.File, error) {
-	out := make([]*daggerlib.File, len(in))
-	for i, f := range in {
-		if f == nil {
-			continue
-		}
-		v, err := bridge.File(ctx, lib, f)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
+	return sign.Gate(ctx, image, files[0], sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest}, registryUsername, secrets[0], nil)
 }

@@ -5,12 +5,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"dagger/test/internal/dagger"
 
 	"github.com/paved-ci/paved/pipelines/bridge"
-	"github.com/paved-ci/paved/pipelines/images"
 	gotest "github.com/paved-ci/paved/pipelines/test"
 )
 
@@ -80,15 +78,15 @@ func (m *Test) Go(
 	// +optional
 	imagesFile *dagger.File,
 ) (*Report, error) {
-	imgs, err := imageSet(ctx, imageOverride, imageMirror, imagesFile)
-	if err != nil {
-		return nil, err
-	}
 	lib, err := bridge.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer lib.Close()
+	imgs, err := bridge.ImageSet(ctx, lib, imageOverride, imageMirror, imagesFile)
+	if err != nil {
+		return nil, err
+	}
 	src, err := bridge.Directory(ctx, lib, source)
 	if err != nil {
 		return nil, err
@@ -132,15 +130,15 @@ func (m *Test) Lint(
 	// +optional
 	imageOverride []string,
 ) (string, error) {
-	imgs, err := imageSet(ctx, imageOverride, "", nil)
-	if err != nil {
-		return "", err
-	}
 	lib, err := bridge.Connect(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer lib.Close()
+	imgs, err := bridge.ImageSet(ctx, lib, imageOverride, "", (*dagger.File)(nil))
+	if err != nil {
+		return "", err
+	}
 	src, err := bridge.Directory(ctx, lib, source)
 	if err != nil {
 		return "", err
@@ -156,16 +154,4 @@ func loadFile[I ~string, T interface {
 		return nil, err
 	}
 	return dag.LoadFileFromID(dagger.FileID(id)), nil
-}
-
-func imageSet(ctx context.Context, overrides []string, mirror string, file *dagger.File) (*images.Set, error) {
-	content := ""
-	if file != nil {
-		c, err := file.Contents(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading images-file: %w", err)
-		}
-		content = c
-	}
-	return images.FromArgs(overrides, mirror, content)
 }

@@ -7,8 +7,11 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"dagger.io/dagger"
+
+	"github.com/paved-ci/paved/pipelines/images"
 )
 
 // IDer is any generated Dagger object: its ID is a string type.
@@ -89,4 +92,66 @@ func IDsOf[I ~string, T IDer[I]](ctx context.Context, objs []T) ([]string, error
 		out[i] = v
 	}
 	return out, nil
+}
+
+// Secrets converts optional module secrets; a nil one stays nil, so the
+// result lines up with the arguments.
+func Secrets[I ~string, T interface {
+	comparable
+	IDer[I]
+}](ctx context.Context, c *dagger.Client, in ...T) ([]*dagger.Secret, error) {
+	var zero T
+	out := make([]*dagger.Secret, len(in))
+	for i, s := range in {
+		if s == zero {
+			continue
+		}
+		v, err := Secret(ctx, c, s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// Files converts optional module files; a nil one stays nil.
+func Files[I ~string, T interface {
+	comparable
+	IDer[I]
+}](ctx context.Context, c *dagger.Client, in ...T) ([]*dagger.File, error) {
+	var zero T
+	out := make([]*dagger.File, len(in))
+	for i, f := range in {
+		if f == zero {
+			continue
+		}
+		v, err := File(ctx, c, f)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// ImageSet builds the image table from the arguments every module takes:
+// overrides (name=reference), a mirror prefix and an optional images file,
+// read through the library client.
+func ImageSet[I ~string, T interface {
+	comparable
+	IDer[I]
+}](ctx context.Context, c *dagger.Client, overrides []string, mirror string, file T) (*images.Set, error) {
+	content := ""
+	var zero T
+	if file != zero {
+		f, err := File(ctx, c, file)
+		if err != nil {
+			return nil, err
+		}
+		if content, err = f.Contents(ctx); err != nil {
+			return nil, fmt.Errorf("reading images-file: %w", err)
+		}
+	}
+	return images.FromArgs(overrides, mirror, strings.TrimSpace(content))
 }

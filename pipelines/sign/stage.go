@@ -196,3 +196,16 @@ func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
 	}
 	return nil
 }
+
+// Gate is VerifyImage as a deploy gate: the verdict's text when the image
+// passes, an error carrying every failed check and the text when not.
+func Gate(ctx context.Context, image string, publicKey *dagger.File, p Policy, username string, password, dockerConfig *dagger.Secret) (string, error) {
+	v, err := VerifyImage(ctx, image, publicKey, p, username, password, dockerConfig)
+	if err != nil {
+		return "", err
+	}
+	if err := v.Err(); err != nil {
+		return "", fmt.Errorf("%w\n%s", err, v.Text())
+	}
+	return v.Text(), nil
+}
