@@ -96,12 +96,16 @@ func Go(ctx context.Context, client *dagger.Client, src *dagger.Directory, p *Pl
 // file times and created label from the commit so that two builds of one
 // commit give one digest.
 func Package(client *dagger.Client, p *Plan, pl Platform, bin *dagger.File) *dagger.Container {
-	dir := client.Directory().
-		WithFile(p.Binary, bin, dagger.DirectoryWithFileOpts{Permissions: 0o755}).
+	// The tree is laid from the root, so that the parent folders the base
+	// lacks (usr/local/bin) get the commit time too: copied to BinPath
+	// alone, the engine creates them at the time of the build, and two
+	// builds of one commit differ in that layer.
+	tree := client.Directory().
+		WithFile(strings.TrimPrefix(path.Join(BinPath, p.Binary), "/"), bin, dagger.DirectoryWithFileOpts{Permissions: 0o755}).
 		WithTimestamps(int(p.Epoch))
 	ctr := client.Container(dagger.ContainerOpts{Platform: dagger.Platform(pl.String())}).
 		From(p.BaseImage).
-		WithDirectory(BinPath, dir).
+		WithDirectory("/", tree).
 		WithUser(NonRootUser).
 		WithEntrypoint([]string{path.Join(BinPath, p.Binary)})
 	for _, k := range SortedEnv(p.Labels) {

@@ -79,6 +79,9 @@ func TestQueryGoBuildUsesPinnedToolchainCachesTrimpathAndLdflags(t *testing.T) {
 		// the runtime query: base for the platform, labels, non-root
 		conn.AssertQueried(t,
 			`container(platform:"`+plat.goos+`/`+plat.goarch+`"){from(address:"`+images.MustDefault().Ref(images.Runtime)+`")`,
+			// laid from the root, so usr/local/bin gets the commit time too
+			`withDirectory(path:"/", source:`,
+			`withFile(path:\"usr/local/bin/hello\"`,
 			`withTimestamps(timestamp:1767225600)`,
 			`withUser(name:"65532:65532")`,
 			`withEntrypoint(args:["/usr/local/bin/hello"])`,

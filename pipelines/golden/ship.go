@@ -82,6 +82,7 @@ func (s signStage) Run(ctx context.Context, st *pipeline.State) error {
 	for _, ref := range s.run.prepared.Refs() {
 		signer := s.run.sign
 		signer.Reachable = func(string) (string, error) { return ref, nil }
+		signer.Inputs.Insecure = s.run.prepared.PlainHTTP(ref)
 		if err := signer.Run(ctx, st); err != nil {
 			return fmt.Errorf("%s: %w (no tag was written)", ref, err)
 		}

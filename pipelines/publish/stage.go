@@ -65,11 +65,22 @@ type ShipPrepared struct {
 	staged    *Staged
 	img       *results.Image
 	engineRef func(string) string
+	insecure  []string
 }
 
 // Refs are repository@digest in each target, as this process reaches them
 // (what a signer signs before Finish writes the tags).
 func (sp *ShipPrepared) Refs() []string { return sp.staged.Refs() }
+
+// PlainHTTP reports whether ref's registry is spoken to over plain HTTP (the
+// embedded registry, or a host the caller listed as insecure), so that a
+// signer reaching the same reference does not try HTTPS: a Dagger service
+// hostname is neither loopback nor a private address, so
+// go-containerregistry would otherwise pick HTTPS.
+func (sp *ShipPrepared) PlainHTTP(ref string) bool {
+	host, _, _ := strings.Cut(ref, "/")
+	return isInsecure(host, sp.insecure)
+}
 
 // Image is what will be recorded: reference, digest, platforms; no tags yet.
 func (sp *ShipPrepared) Image() *results.Image { return sp.img }
@@ -155,7 +166,7 @@ func PrepareShip(ctx context.Context, client *dagger.Client, variants []*dagger.
 		return s
 	}
 	img := &results.Image{Ref: engineRef(po.Repos[0]) + "@" + st.Digest(), Digest: st.Digest(), Ephemeral: ephemeral, Platforms: platforms}
-	return &ShipPrepared{staged: st, img: img, engineRef: engineRef}, nil
+	return &ShipPrepared{staged: st, img: img, engineRef: engineRef, insecure: po.Insecure}, nil
 }
 
 var repoChars = regexp.MustCompile(`[^a-z0-9._-]+`)

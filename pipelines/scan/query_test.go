@@ -34,6 +34,11 @@ func TestQueryOfflineImageScanMountsTheDBCacheAndDownloadsNothing(t *testing.T) 
 		t.Errorf("the mounted cache is not volume paved-trivy-db:\n%s", q)
 	}
 	conn.AssertNotQueried(t, "--download-db-only")
+	// trivy does not create the folder of --output: it must exist before the scan
+	mk, sc := strings.Index(q, `withDirectory(path:"/paved/out"`), strings.Index(q, `"--output"`)
+	if mk < 0 || sc < 0 || mk > sc {
+		t.Errorf("the report folder /paved/out is not created before trivy runs:\n%s", q)
+	}
 	if !strings.Contains(trivy, "@sha256:") {
 		t.Logf("trivy image %s is not digest-pinned", trivy)
 	}

@@ -10,6 +10,7 @@ package scan
 
 import (
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -140,6 +141,9 @@ func (s *Scanner) base() *dagger.Container {
 	c := s.Client.Container().
 		From(s.Images.Ref(images.Trivy)).
 		WithMountedCache(CacheDir, s.Client.CacheVolume(CacheVolume)).
+		// trivy does not create the folder of --output, and the trivy image
+		// has no /paved: without this, every scan fails on a real engine
+		WithDirectory(path.Dir(ReportPath), s.Client.Directory()).
 		WithWorkdir("/paved")
 	if args := s.Opts.DownloadArgs(); args != nil {
 		now := s.Opts.Now

@@ -36,7 +36,10 @@ type Inputs struct {
 	RegistryUsername string
 	RegistryPassword *dagger.Secret
 	DockerConfig     *dagger.Secret
-	Annotations      map[string]string
+	// Insecure speaks plain HTTP to the image's registry (the embedded
+	// registry of a ship run, or one the user opted into).
+	Insecure    bool
+	Annotations map[string]string
 }
 
 // SignImage reads the secrets' plaintext and signs in.Image with the core.
@@ -63,6 +66,7 @@ func SignImage(ctx context.Context, in Inputs) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	reg.Insecure = in.Insecure
 	req := Request{Image: in.Image, Provenance: in.Provenance, Registry: reg, Annotations: in.Annotations}
 	if in.SBOM != nil {
 		s, err := in.SBOM.Contents(ctx)
