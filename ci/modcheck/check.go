@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/modfile"
 )
@@ -41,6 +42,26 @@ var otelPins = []string{
 // +cache="never" or +cache="session": a cached result would silently skip
 // the push or signature on a repeat.
 var sideEffect = regexp.MustCompile(`^(Publish|Ship|Sign|Attest|Release|Push|Export|Upload|Deploy)`)
+
+// dayDependent names functions whose answer depends on the day: a policy
+// gate over a vulnerability DB that is refreshed daily and exceptions that
+// expire. Dagger's default function cache (7 days) would serve a pass after
+// it stopped being true, so they must say +cache="never", "session" or a
+// TTL of at most a day.
+var dayDependent = regexp.MustCompile(`^(Check|Gate|Scan|Verify)`)
+
+// dayDependentReceiver: every function of the scan module's object gates.
+const dayDependentReceiver = "Scan"
+
+// gatingPackages: a file that imports one of these can gate; the name rules
+// above apply only to such files (an app's own Check that builds and tests
+// is not day-dependent).
+var gatingPackages = []string{PavedModule + "/pipelines/scan", PavedModule + "/pipelines/policy", PavedModule + "/pipelines/golden"}
+
+// maxTTL is the longest cache TTL a day-dependent function may declare.
+const maxTTL = 24 * time.Hour
+
+var cachePragma = regexp.MustCompile(`\+cache="([^"]*)"`)
 
 // Config is the part of dagger.json paved checks.
 type Config struct {
@@ -222,7 +243,8 @@ func includeFor(root, dir, target string) string {
 }
 
 // cachePragmas finds exported methods with side-effect names whose doc
-// comment lacks +cache="never" or +cache="session".
+// comment lacks +cache="never" or +cache="session", and day-dependent ones
+// that lack those or a TTL of at most a day.
 func cachePragmas(src string) []string {
 	var out []string
 	fset := token.NewFileSet()
@@ -236,22 +258,61 @@ func cachePragmas(src string) []string {
 			out = append(out, fmt.Sprintf("%s: %v", f, err))
 			continue
 		}
+		gates := false
+		for _, im := range af.Imports {
+			for _, g := range gatingPackages {
+				gates = gates || strings.Trim(im.Path.Value, `"`) == g
+			}
+		}
 		for _, d := range af.Decls {
 			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Recv == nil || !fd.Name.IsExported() || !sideEffect.MatchString(fd.Name.Name) {
+			if !ok || fd.Recv == nil || !fd.Name.IsExported() {
 				continue
 			}
-			doc := ""
+			policy := ""
 			if fd.Doc != nil {
-				doc = fd.Doc.Text()
+				if m := cachePragma.FindStringSubmatch(fd.Doc.Text()); m != nil {
+					policy = m[1]
+				}
 			}
-			if !strings.Contains(doc, `+cache="never"`) && !strings.Contains(doc, `+cache="session"`) {
-				out = append(out, fmt.Sprintf("%s: function %s has side effects but no // +cache=\"never\" (or \"session\"): Dagger would cache its result and a repeat would silently do nothing",
-					fset.Position(fd.Pos()), fd.Name.Name))
+			uncached := policy == "never" || policy == "session"
+			pos, fn := fset.Position(fd.Pos()), fd.Name.Name
+			switch {
+			case sideEffect.MatchString(fn):
+				if !uncached {
+					out = append(out, fmt.Sprintf("%s: function %s has side effects but no // +cache=\"never\" (or \"session\"): Dagger would cache its result and a repeat would silently do nothing", pos, fn))
+				}
+			case gates && (dayDependent.MatchString(fn) || receiverName(fd) == dayDependentReceiver):
+				if uncached {
+					continue
+				}
+				if ttl, err := time.ParseDuration(policy); err == nil && ttl > 0 && ttl <= maxTTL {
+					continue
+				}
+				out = append(out, fmt.Sprintf("%s: function %s gates on a daily vulnerability DB and expiring exceptions but has %s: Dagger's default cache (7 days) would serve a pass after it stopped being true; add // +cache=\"session\" (or a TTL of at most %s)", pos, fn, describePolicy(policy), maxTTL))
 			}
 		}
 	}
 	return out
+}
+
+func describePolicy(p string) string {
+	if p == "" {
+		return "no +cache pragma"
+	}
+	return fmt.Sprintf("+cache=%q", p)
+}
+
+// receiverName is the type name of a method's receiver (without *).
+func receiverName(fd *ast.FuncDecl) string {
+	t := fd.Recv.List[0].Type
+	if st, ok := t.(*ast.StarExpr); ok {
+		t = st.X
+	}
+	if id, ok := t.(*ast.Ident); ok {
+		return id.Name
+	}
+	return ""
 }
 
 // compile builds and vets a copy of the module with a stand-in generated

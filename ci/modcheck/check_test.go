@@ -45,7 +45,12 @@ func TestSideEffectWithoutCachePragmaFailsTheCheck(t *testing.T) {
 	if !strings.Contains(msg, "function Publish has side effects") {
 		t.Errorf("missing pragma not reported:\n%s", msg)
 	}
-	if strings.Contains(msg, "function Sign") || strings.Contains(msg, "Preview") {
+	for _, fn := range []string{"function Check gates", "function CheckWeek gates"} {
+		if !strings.Contains(msg, fn) {
+			t.Errorf("day-dependent function not reported (%s):\n%s", fn, msg)
+		}
+	}
+	if strings.Contains(msg, "function Sign") || strings.Contains(msg, "Preview") || strings.Contains(msg, "CheckHour") {
 		t.Errorf("reported a function that is fine:\n%s", msg)
 	}
 	if strings.Contains(msg, "compile:") {

@@ -57,6 +57,11 @@ type Run struct {
 
 // Check is what a pull request runs: build the Go application for every
 // platform, optionally lint, and run its tests. Nothing is published.
+//
+// Not served from Dagger's function cache across calls: the scan gate's
+// answer depends on the day (a daily vulnerability DB, exceptions that
+// expire). Build, test and the DB download stay cached by the engine.
+// +cache="session"
 func (m *Paved) Check(
 	ctx context.Context,
 	// Repository root, with .git (version and commit come from git).

@@ -73,6 +73,10 @@ func (r *Report) Report(
 }
 
 // Image scans a container image (all layers, as a tarball; no registry).
+//
+// Not served from Dagger's function cache across calls: the gate's answer
+// depends on the day (daily DB, expiring exceptions).
+// +cache="session"
 func (m *Scan) Image(
 	ctx context.Context,
 	// The image, e.g. --container=alpine:3.20 or a container another function built.
@@ -103,6 +107,10 @@ func (m *Scan) Image(
 }
 
 // Source scans a source tree: lock files, secrets and misconfigurations.
+//
+// Not served from Dagger's function cache across calls: the gate's answer
+// depends on the day (daily DB, expiring exceptions).
+// +cache="session"
 func (m *Scan) Source(
 	ctx context.Context,
 	// The repository (its policy files are read from its root).
