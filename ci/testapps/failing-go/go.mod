@@ -1,0 +1,3 @@
+module github.com/paved-ci/paved/ci/testapps/failing-go
+
+go 1.26
