@@ -36,3 +36,19 @@ func Client(t *testing.T) *dagger.Client {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// DBRepositoryEnv names a mirror of trivy's vulnerability DB for the engine
+// tests (an offline engine cannot reach trivy's default).
+const DBRepositoryEnv = "PAVED_TRIVY_DB_REPOSITORY"
+
+// DBRepository is the DB mirror the engine tests scan with; "" is trivy's
+// default.
+func DBRepository() string { return os.Getenv(DBRepositoryEnv) }
+
+// NoPackageRegistriesEnv, set to 1, says the engine's containers reach no
+// package registry (npm, PyPI): an offline engine. Apps whose Dockerfile
+// installs packages are then skipped, by name.
+const NoPackageRegistriesEnv = "PAVED_ENGINE_NO_PACKAGE_REGISTRIES"
+
+// NoPackageRegistries reports NoPackageRegistriesEnv=1.
+func NoPackageRegistries() bool { return os.Getenv(NoPackageRegistriesEnv) == "1" }

@@ -1,14 +1,20 @@
 package golden
 
 import (
-	"dagger.io/dagger"
-	"github.com/paved-ci/paved/pipelines/build"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/paved-ci/paved/internal/enginetest"
+	"github.com/paved-ci/paved/pipelines/build"
 	"github.com/paved-ci/paved/pipelines/images"
+	"github.com/paved-ci/paved/pipelines/publish"
+	"github.com/paved-ci/paved/pipelines/scan"
 	"github.com/paved-ci/paved/pipelines/sign"
 )
 
@@ -26,7 +32,7 @@ func TestEngineCheckOnHelloGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := client.Host().Directory(root, dagger.HostDirectoryOpts{Gitignore: true})
-	out, err := Check(t.Context(), client, src, imgs, Options{Build: buildOpts()})
+	out, err := Check(t.Context(), client, src, imgs, Options{Build: buildOpts(), Scan: scanStage()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,9 +63,36 @@ func buildOpts() (o build.GoOptions) {
 	return o
 }
 
-// TestEngineShipEachExampleAndVerify ships every example app to the
-// embedded registry with an ephemeral key, then verifies the result with
-// the returned public key. It skips where no engine is reachable.
+// scanStage scans with the DB mirror named by PAVED_TRIVY_DB_REPOSITORY.
+func scanStage() scan.Stage {
+	return scan.Stage{Opts: scan.Options{DBRepository: enginetest.DBRepository()}}
+}
+
+// hostRef rewrites an embedded-registry reference to one this test process
+// reaches, through a tunnel from the host to the registry service.
+func hostRef(t *testing.T, client *dagger.Client, emb *publish.Embedded, ref string) string {
+	t.Helper()
+	modRef, err := emb.ForModule(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tunnel, err := client.Host().Tunnel(emb.Service).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := tunnel.Endpoint(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ep + strings.TrimPrefix(modRef, emb.Endpoint)
+}
+
+// TestEngineShipEachExampleAndVerify ships every example app (and the
+// registry-free Dockerfile test app) to the embedded registry with an
+// ephemeral key, verifies the result with the returned public key and all
+// three attestations, then tampers with it: another key, a tag moved to an
+// unsigned image, a tag moved away from a pinned digest must all be
+// refused. It skips where no engine is reachable.
 func TestEngineShipEachExampleAndVerify(t *testing.T) {
 	client := enginetest.Client(t)
 	root, err := filepath.Abs("../..")
@@ -71,36 +104,71 @@ func TestEngineShipEachExampleAndVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := client.Host().Directory(root, dagger.HostDirectoryOpts{Gitignore: true})
-	for _, ex := range []struct{ dir, main string }{
-		{"examples/hello-go", "./cmd/hello"},
-		{"examples/node-api", ""},
-		{"examples/python-api", ""},
-		{"examples/custom-pipeline", "./cmd/quote"},
+	for _, ex := range []struct {
+		dir, main string
+		registry  string // the package registry its Dockerfile needs
+	}{
+		{"examples/hello-go", "./cmd/hello", ""},
+		{"examples/node-api", "", "npm"},
+		{"examples/python-api", "", "PyPI"},
+		{"examples/custom-pipeline", "./cmd/quote", ""},
+		{"ci/testapps/shell-dockerfile", "", ""},
 	} {
 		t.Run(filepath.Base(ex.dir), func(t *testing.T) {
-			opts := ShipOptions{Options: Options{Build: build.GoOptions{Dir: ex.dir, Main: ex.main}}}
+			if ex.registry != "" && enginetest.NoPackageRegistries() {
+				t.Skipf("%s=1: this engine's containers reach no package registry, and %s's Dockerfile installs from %s", enginetest.NoPackageRegistriesEnv, ex.dir, ex.registry)
+			}
+			opts := ShipOptions{Options: Options{Build: build.GoOptions{Dir: ex.dir, Main: ex.main}, Scan: scanStage()}}
 			out, err := Ship(t.Context(), client, src, imgs, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			img := out.State.Results.Image
-			if img == nil || !img.Ephemeral || img.Signature == "" || out.Signature == nil {
+			if img == nil || !img.Ephemeral || img.Signature == "" || out.Signature == nil || len(img.Tags) == 0 {
 				t.Fatalf("image %+v signature %+v\n%s", img, out.Signature, Summary(out.State.Results))
 			}
-			// verify from this process, through the registry's module endpoint
-			ref := img.Ref
-			if emb := out.Embedded; emb != nil && img.Ephemeral {
-				if ref, err = emb.ForModule(img.Ref); err != nil {
-					t.Fatal(err)
-				}
-			}
-			v, err := sign.Verify(t.Context(), ref, sign.Policy{PublicKey: []byte(out.Signature.PublicKey)}, sign.Registry{})
+			ref := hostRef(t, client, out.Embedded, img.Ref)
+			key := sign.Policy{PublicKey: []byte(out.Signature.PublicKey), Require: []string{"cyclonedx", "vuln", "slsaprovenance1"}}
+			v, err := sign.Verify(t.Context(), ref, key, sign.Registry{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !v.Passed {
-				t.Errorf("verify refused %s: %+v", ref, v.Checks)
+				t.Fatalf("verify refused %s: %+v", ref, v.Checks)
 			}
+			refuses := func(what, image string, p sign.Policy) {
+				t.Helper()
+				v, err := sign.Verify(t.Context(), image, p, sign.Registry{})
+				if err == nil && v.Passed {
+					t.Errorf("verify passed %s (%s)", image, what)
+				}
+			}
+			// another key
+			other, err := sign.NewEphemeralSigner()
+			if err != nil {
+				t.Fatal(err)
+			}
+			otherPEM, err := sign.PublicKeyPEM(other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			refuses("signed by another key", ref, sign.Policy{PublicKey: otherPEM})
+			// a tag moved to an image nobody signed
+			repo, _, _ := strings.Cut(ref, "@")
+			tagRef := repo + ":" + img.Tags[0][strings.LastIndex(img.Tags[0], ":")+1:]
+			tampered, err := random.Image(256, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tag, err := name.NewTag(tagRef, name.Insecure)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := remote.Write(tag, tampered); err != nil {
+				t.Fatal(err)
+			}
+			refuses("tag moved to an unsigned image", tagRef, sign.Policy{PublicKey: key.PublicKey})
+			refuses("tag moved away from the pinned digest", tagRef, sign.Policy{PublicKey: key.PublicKey, Digest: img.Digest})
 		})
 	}
 }
