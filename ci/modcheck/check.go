@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"golang.org/x/mod/modfile"
 )
 
@@ -189,7 +190,13 @@ func Check(root, dir string) error {
 
 	problems = append(problems, cachePragmas(src)...)
 
-	pkgs, buildErr := compile(root, src, mf.Module.Mod.Path, gomodRaw, pavedReplace)
+	pkgs, tidyErr, buildErr := compile(root, dir, src, cfg.Include, mf.Module.Mod.Path)
+	if _, err := os.Stat(filepath.Join(src, "go.sum")); err != nil {
+		bad("module source %s has no go.sum: the engine cannot load the module (run `dagger develop` there, or `go run ./ci/modcheck -fix`)", src)
+	}
+	if tidyErr != nil {
+		bad("%v", tidyErr)
+	}
 	if buildErr != nil {
 		bad("compile: %v", buildErr)
 	}
@@ -315,88 +322,172 @@ func receiverName(fd *ast.FuncDecl) string {
 	return ""
 }
 
-// compile builds and vets a copy of the module with a stand-in generated
-// package, and returns the packages it depends on.
-func compile(root, src, modPath string, gomod []byte, pavedReplace string) ([]string, error) {
+// compile lays out what the engine loads for the module — the files its
+// dagger.json include patterns match, plus the module's own source, at
+// their places relative to the repository root — writes a stand-in for the
+// generated code that imports what Dagger's real generated code imports,
+// and checks that go.mod and go.sum are as `dagger develop` (go mod tidy)
+// leaves them: an untidy go.mod, a missing go.sum or an include gap fails
+// here as it fails on an engine. It then builds and vets the module and
+// returns the packages it depends on. tidy reports the tidiness problem
+// separately, so the build still runs on a tidied copy.
+func compile(root, dir, src string, include []string, modPath string) (pkgs []string, tidy, buildErr error) {
 	tmp, err := os.MkdirTemp("", "paved-modcheck-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer os.RemoveAll(tmp)
-
-	// module sources, without anything code generation would write
-	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		r, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if r == "internal/dagger" || r == "internal/querybuilder" || r == "internal/telemetry" || d.Name() == "testdata" || (r != "." && strings.HasPrefix(d.Name(), ".")) {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(tmp, r), 0o755)
-		}
-		if d.Name() == "dagger.gen.go" || !(strings.HasSuffix(p, ".go") || d.Name() == "go.sum") {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(tmp, r), b, 0o644)
-	})
+	if err := layOut(root, dir, src, include, tmp); err != nil {
+		return nil, nil, err
+	}
+	relSrc, err := filepath.Rel(root, src)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// go.mod with the replace made absolute
-	mf, err := modfile.Parse("go.mod", gomod, nil)
-	if err != nil {
-		return nil, err
-	}
-	if pavedReplace != "" {
-		mf.AddReplace(PavedModule, "", root, "")
-	}
-	mf.Cleanup()
-	out, err := mf.Format()
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), out, 0o644); err != nil {
-		return nil, err
-	}
-	if err := writeStandIn(root, tmp, modPath); err != nil {
-		return nil, err
+	modDir := filepath.Join(tmp, relSrc)
+	if err := writeStandIn(root, modDir, modPath); err != nil {
+		return nil, nil, err
 	}
 	env := cleanEnv()
 	run := func(args ...string) ([]byte, error) {
 		cmd := exec.Command("go", args...)
-		cmd.Dir = tmp
+		cmd.Dir = modDir
 		cmd.Env = env
 		var buf bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &buf, &buf
 		err := cmd.Run()
-		return bytes.ReplaceAll(buf.Bytes(), []byte(tmp), []byte(src)), err
+		return bytes.ReplaceAll(buf.Bytes(), []byte(tmp), []byte(root)), err
 	}
-	if out, err := run("mod", "tidy"); err != nil {
-		return nil, fmt.Errorf("go mod tidy: %v\n%s", err, out)
+	if out, err := run("mod", "tidy", "-diff"); err != nil {
+		tidy = fmt.Errorf("go.mod/go.sum are not as `dagger develop` leaves them (go mod tidy with the generated code; run `dagger develop` in the module, or `go run ./ci/modcheck -fix`):\n%s", clip(out, 40))
+		if out, err := run("mod", "tidy"); err != nil {
+			return nil, tidy, fmt.Errorf("go mod tidy: %v\n%s", err, clip(out, 40))
+		}
+	}
+	if tidy != nil && *fix {
+		for _, f := range []string{"go.mod", "go.sum"} {
+			b, err := os.ReadFile(filepath.Join(modDir, f))
+			if err != nil {
+				return nil, tidy, err
+			}
+			if err := os.WriteFile(filepath.Join(src, f), b, 0o644); err != nil {
+				return nil, tidy, err
+			}
+		}
+		fmt.Printf("fixed %s/go.mod and go.sum\n", relSrc)
+		tidy = nil
 	}
 	if out, err := run("build", "./..."); err != nil {
-		return nil, fmt.Errorf("go build: %v\n%s", err, out)
+		return nil, tidy, fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	if out, err := run("vet", "./..."); err != nil {
-		return nil, fmt.Errorf("go vet: %v\n%s", err, out)
+		return nil, tidy, fmt.Errorf("go vet: %v\n%s", err, out)
 	}
 	deps, err := run("list", "-deps", "-f", "{{.ImportPath}}", "./...")
 	if err != nil {
-		return nil, fmt.Errorf("go list: %v\n%s", err, deps)
+		return nil, tidy, fmt.Errorf("go list: %v\n%s", err, deps)
 	}
-	var pkgs []string
 	for _, l := range strings.Split(strings.TrimSpace(string(deps)), "\n") {
 		if strings.HasPrefix(l, PavedModule+"/") {
 			pkgs = append(pkgs, l)
 		}
 	}
-	return pkgs, nil
+	return pkgs, tidy, nil
+}
+
+// layOut copies into tmp, at their repository-relative places, the files
+// the include patterns (relative to dir, the dagger.json folder) match, and
+// the module source src without anything code generation writes.
+func layOut(root, dir, src string, include []string, tmp string) error {
+	files, err := repoFiles(root)
+	if err != nil {
+		return err
+	}
+	relDir, err := filepath.Rel(root, dir)
+	if err != nil {
+		return err
+	}
+	relSrc, err := filepath.Rel(root, src)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		inSrc := relSrc == "." || strings.HasPrefix(f, filepath.ToSlash(relSrc)+"/")
+		if inSrc && generated(strings.TrimPrefix(f, filepath.ToSlash(relSrc)+"/")) {
+			continue
+		}
+		if !inSrc && !included(filepath.ToSlash(relDir), include, f) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f)))
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(tmp, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// generated reports whether a path inside a module source is written by
+// `dagger develop` (and ignored by git, as Dagger sets it up).
+func generated(rel string) bool {
+	for _, g := range []string{"internal/dagger/", "internal/querybuilder/", "internal/telemetry/"} {
+		if strings.HasPrefix(rel, g) {
+			return true
+		}
+	}
+	return rel == "dagger.gen.go"
+}
+
+// included reports whether repository-relative file f is matched by one
+// of the include patterns, which are relative to relDir.
+func included(relDir string, include []string, f string) bool {
+	for _, inc := range include {
+		pat := path.Clean(path.Join(relDir, inc))
+		if ok, _ := doublestar.Match(pat, f); ok {
+			return true
+		}
+		// "dir/**" also matches everything below dir
+		if base, found := strings.CutSuffix(pat, "/**"); found && strings.HasPrefix(f, base+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// repoFiles lists the repository's files as Dagger loads a local module's
+// context: tracked and untracked, without what .gitignore ignores.
+func repoFiles(root string) ([]string, error) {
+	cmd := exec.Command("git", "ls-files", "-co", "--exclude-standard")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("listing the repository's files (git ls-files in %s): %v", root, err)
+	}
+	var files []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(root, l)); err == nil {
+			files = append(files, l)
+		}
+	}
+	return files, nil
+}
+
+func clip(b []byte, lines int) string {
+	l := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(l) > lines {
+		l = append(l[:lines], fmt.Sprintf("... (%d more lines)", len(l)-lines))
+	}
+	return strings.Join(l, "\n")
 }
 
 // cleanEnv drops GOEXPERIMENT (the engine builds modules without it) and
@@ -465,11 +556,38 @@ func SetMarshalContext(ctx context.Context) { marshalCtx = ctx }
 	if err := os.WriteFile(filepath.Join(internal, "client.gen.go"), []byte(client), 0o644); err != nil {
 		return err
 	}
+	// Dagger's generated client (internal/dagger, for module code) also
+	// imports these; tidy must see them as the engine's tidy does.
+	extra := `// Code generated by paved's modcheck (stand-in for dagger develop). DO NOT EDIT.
+
+package dagger
+
+import (
+	_ "github.com/Khan/genqlient/graphql"
+	_ "github.com/dagger/otel-go"
+	_ "go.opentelemetry.io/otel/propagation"
+)
+`
+	if err := os.WriteFile(filepath.Join(internal, "imports.gen.go"), []byte(extra), 0o644); err != nil {
+		return err
+	}
+	// The main package's dagger.gen.go imports what Dagger's module.go.tmpl
+	// (v0.21.9) imports.
 	main := fmt.Sprintf(`// Code generated by paved's modcheck (stand-in for dagger develop). DO NOT EDIT.
 
 package main
 
-import "%s"
+import (
+	"%s"
+
+	_ "github.com/dagger/otel-go"
+	_ "github.com/dagger/querybuilder"
+	_ "github.com/vektah/gqlparser/v2/gqlerror"
+	_ "go.opentelemetry.io/otel"
+	_ "go.opentelemetry.io/otel/sdk/resource"
+	_ "go.opentelemetry.io/otel/semconv/v1.40.0"
+	_ "go.opentelemetry.io/otel/trace"
+)
 
 var dag = dagger.Connect()
 

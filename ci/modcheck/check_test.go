@@ -74,3 +74,65 @@ func TestIncludeCoverage(t *testing.T) {
 		}
 	}
 }
+
+// The module paved once shipped: a hand-written go.mod and no go.sum. The
+// engine's type-definition step fails on it ("updates to go.mod needed").
+func TestHandWrittenModuleWithoutGoSumFailsTheCheck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: compiles a module (slow on a cold cache)")
+	}
+	root := repoRoot(t)
+	err := Check(root, filepath.Join(root, "ci/modcheck/testdata/handwritten"))
+	if err == nil {
+		t.Fatal("a module with a hand-written go.mod and no go.sum passed")
+	}
+	for _, want := range []string{"has no go.sum", "not as `dagger develop` leaves them", "github.com/dagger/otel-go"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+// An include list without internal/: dagger develop's go mod tidy loads the
+// tests of the replaced paved packages, which import internal/ packages.
+func TestIncludeGapFailsTheCheckAsOnTheEngine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: compiles a module (slow on a cold cache)")
+	}
+	root := repoRoot(t)
+	err := Check(root, filepath.Join(root, "ci/modcheck/testdata/includegap"))
+	if err == nil {
+		t.Fatal("a module whose include list misses internal/ passed")
+	}
+	if !strings.Contains(err.Error(), "github.com/paved-ci/paved/internal/enginetest") {
+		t.Errorf("error does not name the package the include list misses:\n%v", err)
+	}
+}
+
+// The nocache fixture is tidy: no tidiness problem is reported for it.
+func TestTidyModuleHasNoTidyProblem(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: compiles a module (slow on a cold cache)")
+	}
+	root := repoRoot(t)
+	err := Check(root, filepath.Join(root, "ci/modcheck/testdata/nocache"))
+	if err != nil && (strings.Contains(err.Error(), "dagger develop") || strings.Contains(err.Error(), "go.sum")) {
+		t.Errorf("a tidy module was reported untidy:\n%v", err)
+	}
+}
+
+func TestIncludedMatchesPatternsRelativeToTheModule(t *testing.T) {
+	inc := []string{"../../go.mod", "../../pipelines/**/*", "../../internal/**"}
+	for f, want := range map[string]bool{
+		"go.mod":                            true,
+		"go.sum":                            false,
+		"pipelines/build/build.go":          true,
+		"internal/enginetest/enginetest.go": true,
+		"examples/hello-go/go.mod":          false,
+		"pipelinesextra/x.go":               false,
+	} {
+		if got := included("modules/x", inc, f); got != want {
+			t.Errorf("included(%s) = %v, want %v", f, got, want)
+		}
+	}
+}

@@ -14,7 +14,7 @@
 // It checks that the code compiles and is wired as paved requires; it does
 // not run anything on an engine.
 //
-// Usage: go run ./ci/modcheck [-root DIR] [module dirs...]
+// Usage: go run ./ci/modcheck [-root DIR] [-fix] [module dirs...]
 package main
 
 import (
@@ -24,6 +24,9 @@ import (
 	"os"
 	"path/filepath"
 )
+
+// fix writes the tidied go.mod and go.sum back into each module.
+var fix = flag.Bool("fix", false, "write go.mod and go.sum as dagger develop would (go mod tidy with the generated code's imports)")
 
 func main() {
 	root := flag.String("root", ".", "repository root")
