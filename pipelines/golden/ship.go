@@ -87,6 +87,8 @@ func (s signStage) Run(ctx context.Context, st *pipeline.State) error {
 			return fmt.Errorf("%s: %w (no tag was written)", ref, err)
 		}
 	}
+	// recorded in the same address form as the image itself
+	st.Results.Image.Signature = s.run.prepared.EngineRef(st.Results.Image.Signature)
 	return nil
 }
 

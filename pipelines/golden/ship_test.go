@@ -75,6 +75,10 @@ func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
 	if img == nil || !img.Ephemeral || img.Digest != d.String() || img.Signature == "" {
 		t.Fatalf("results image %+v", img)
 	}
+	// the signature is recorded in the image's own address form
+	if repo, _, _ := strings.Cut(img.Ref, "@"); !strings.HasPrefix(img.Signature, repo+":sha256-") {
+		t.Errorf("signature %s is not beside image %s", img.Signature, img.Ref)
+	}
 	conn.AssertQueried(t, `publish(address:"localhost:5000/paved-staging/paved:`, `registryService:"`)
 	if out.Signature == nil || out.Signature.Mode != sign.ModeEphemeral || out.Signature.PublicKey == "" {
 		t.Fatalf("signature %+v", out.Signature)

@@ -72,6 +72,11 @@ type ShipPrepared struct {
 // (what a signer signs before Finish writes the tags).
 func (sp *ShipPrepared) Refs() []string { return sp.staged.Refs() }
 
+// EngineRef rewrites a reference this process used into the engine's
+// address of the embedded registry (localhost:5000), as Image reports it;
+// other references are returned as they are.
+func (sp *ShipPrepared) EngineRef(ref string) string { return sp.engineRef(ref) }
+
 // PlainHTTP reports whether ref's registry is spoken to over plain HTTP (the
 // embedded registry, or a host the caller listed as insecure), so that a
 // signer reaching the same reference does not try HTTPS: a Dagger service
