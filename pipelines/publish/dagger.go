@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
+	"time"
 
 	"dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -49,7 +51,32 @@ func StartRegistry(ctx context.Context, client *dagger.Client, imgs *images.Set)
 	if err != nil {
 		return nil, fmt.Errorf("embedded registry endpoint: %w", err)
 	}
+	if host, _, err := net.SplitHostPort(ep); err == nil && !resolves(ctx, host) {
+		// Go code outside the engine's network (paved used as a library
+		// under `dagger run`, the engine tests) cannot resolve a service
+		// hostname: reach the registry through a tunnel from this host.
+		tunnel, err := client.Host().Tunnel(started).Start(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("tunnelling to the embedded registry from this host: %w", err)
+		}
+		if ep, err = tunnel.Endpoint(ctx); err != nil {
+			return nil, fmt.Errorf("embedded registry tunnel endpoint: %w", err)
+		}
+	}
 	return &Embedded{Service: started, Address: fmt.Sprintf("localhost:%d", RegistryPort), Endpoint: ep}, nil
+}
+
+// resolves reports whether this process can resolve host (module code in
+// the engine's network can; a process on the engine's host cannot). A
+// variable so that tests can take the host's side.
+var resolves = func(ctx context.Context, host string) bool {
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := net.DefaultResolver.LookupHost(ctx, host)
+	return err == nil
 }
 
 // Stop stops the embedded registry.

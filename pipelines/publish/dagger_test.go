@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,7 +32,16 @@ func variants(client *dagger.Client) []*dagger.Container {
 	return out
 }
 
+// resolvesAs makes this process resolve service hostnames (module code in
+// the engine's network) or not (a process on the engine's host).
+func resolvesAs(t *testing.T, ok bool) {
+	old := resolves
+	resolves = func(context.Context, string) bool { return ok }
+	t.Cleanup(func() { resolves = old })
+}
+
 func TestQueryStartRegistryStartsPinnedImageAndReadsEndpoint(t *testing.T) {
+	resolvesAs(t, true)
 	client, conn := daggertest.New(t, daggertest.On("start", "svc1"), daggertest.On("endpoint", "reg.svc.internal:5000"))
 	e, err := StartRegistry(t.Context(), client, images.MustDefault())
 	if err != nil {
@@ -51,6 +61,40 @@ func TestQueryStartRegistryStartsPinnedImageAndReadsEndpoint(t *testing.T) {
 	}
 	if _, err := e.ForModule("ghcr.io/x@sha256:" + strings.Repeat("a", 64)); err == nil {
 		t.Error("ForModule accepted a reference outside the embedded registry")
+	}
+}
+
+// Outside the engine's network (paved as a library under `dagger run`, the
+// engine tests) the service hostname does not resolve: the registry is
+// reached through a tunnel from the host, and that is the endpoint used.
+func TestQueryStartRegistryTunnelsWhenTheServiceHostnameDoesNotResolve(t *testing.T) {
+	resolvesAs(t, false)
+	client, conn := daggertest.New(t, func(l daggertest.Leaf) (any, bool) {
+		tunnel := strings.Contains(strings.Join(l.Path, "/"), "tunnel")
+		switch {
+		case l.Name() == "start" && tunnel:
+			return "tun1", true
+		case l.Name() == "start":
+			return "svc1", true
+		case l.Name() == "endpoint" && l.LastArg("port") == "":
+			return "localhost:40123", true
+		case l.Name() == "endpoint":
+			return "reg.svc.internal:5000", true
+		}
+		return nil, false
+	})
+	e, err := StartRegistry(t.Context(), client, images.MustDefault())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.AssertQueried(t, `host{tunnel(service:"id1:node(id:\"svc1\")"){start}}`)
+	conn.AssertQueried(t, `node(id:"tun1"){... on Service{endpoint}}`)
+	if e.Endpoint != "localhost:40123" || e.Address != "localhost:5000" {
+		t.Errorf("%+v", e)
+	}
+	got, err := e.ForModule("localhost:5000/paved/app:1.0.0@sha256:" + strings.Repeat("a", 64))
+	if err != nil || got != "localhost:40123/paved/app@sha256:"+strings.Repeat("a", 64) {
+		t.Errorf("ForModule = %q, %v", got, err)
 	}
 }
 
