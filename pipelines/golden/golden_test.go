@@ -250,3 +250,19 @@ func TestResultsJSONRoundTrips(t *testing.T) {
 		t.Errorf("%+v", r)
 	}
 }
+
+func TestAppNameIsTheAppFolderInAMonorepo(t *testing.T) {
+	for dir, want := range map[string]string{
+		"":                  "",
+		".":                 "",
+		"examples/hello-go": "hello-go",
+		"services/api/":     "api",
+		"./ci/testapps/x":   "x",
+	} {
+		o := Options{}
+		o.Build.Dir = dir
+		if got := appName(o); got != want {
+			t.Errorf("appName(%q) = %q, want %q", dir, got, want)
+		}
+	}
+}

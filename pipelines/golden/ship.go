@@ -3,6 +3,8 @@ package golden
 import (
 	"context"
 	"fmt"
+	"path"
+	"strings"
 
 	"dagger.io/dagger"
 
@@ -146,6 +148,9 @@ func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, img
 	if err := Validate(opts.Options, stages); err != nil {
 		return nil, err
 	}
+	if run.publish.Name == "" {
+		run.publish.Name = appName(opts.Options)
+	}
 	if run.publish.Embedded == nil {
 		// the engine pushes here; the module copies to the targets by
 		// digest, signs, then tags (or, with no target, this is it)
@@ -188,6 +193,17 @@ func (o *Options) prepare(ctx context.Context, src *dagger.Directory) error {
 	}
 	o.spreadDocker()
 	return nil
+}
+
+// appName names the app's repository in the embedded registry: the app's
+// folder in a monorepo, so that two apps shipped in one session do not
+// share a repository (and collide on its immutable tags); "" leaves the
+// git remote's name.
+func appName(o Options) string {
+	if d := strings.Trim(path.Clean("/"+o.Build.Dir), "/"); d != "" {
+		return path.Base(d)
+	}
+	return ""
 }
 
 func set(names []string) map[string]bool {
