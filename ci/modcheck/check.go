@@ -219,23 +219,20 @@ func Check(root, dir string) error {
 	return nil
 }
 
-// covered reports whether an include pattern (relative to the dagger.json
-// folder) loads repo-relative path target. Understands exact paths and a
-// trailing /** or /**/*.
+// covered reports whether the include patterns (relative to dir, the
+// dagger.json folder) load repository-relative target: a file (go.mod,
+// go.sum) or a package folder, which is loaded when its files are. It
+// matches as layOut does, through included.
 func covered(root, dir string, include []string, target string) bool {
-	for _, inc := range include {
-		p := filepath.ToSlash(filepath.Clean(filepath.Join(dir, filepath.FromSlash(strings.TrimSuffix(strings.TrimSuffix(inc, "/*"), "/**")))))
-		r, err := filepath.Rel(root, filepath.FromSlash(p))
-		if err != nil {
-			continue
-		}
-		r = filepath.ToSlash(r)
-		recursive := strings.HasSuffix(inc, "/**") || strings.HasSuffix(inc, "/**/*")
-		if r == target || (recursive && (r == "." || strings.HasPrefix(target, r+"/"))) {
-			return true
-		}
+	relDir, err := filepath.Rel(root, dir)
+	if err != nil {
+		return false
 	}
-	return false
+	relDir = filepath.ToSlash(relDir)
+	if target == "go.mod" || target == "go.sum" {
+		return included(relDir, include, target)
+	}
+	return included(relDir, include, target+"/x.go")
 }
 
 func includeFor(root, dir, target string) string {
