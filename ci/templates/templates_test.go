@@ -221,7 +221,7 @@ func TestGitHubPermissionsAreMinimal(t *testing.T) {
 
 // shipArgs are the golden module's ship arguments the templates expose.
 var shipArgs = []string{
-	"source", "image", "platforms", "tags", "registry-username", "registry-password",
+	"source", "dir", "image", "platforms", "tags", "registry-username", "registry-password",
 	"severity", "skip", "sign-key", "sign-password", "oidc-token", "ci-env",
 }
 
@@ -330,7 +330,7 @@ func TestDaggerCallArguments(t *testing.T) {
 	}
 	shells := [][]string{{"bash"}, {"dash"}, {"busybox", "sh"}} // GitHub, Jenkins (sh), GitLab alpine (ash)
 	full := map[string]string{
-		"PAVED_VERSION": "v0.1.0", "PAVED_SOURCE": "./my app", "PAVED_IMAGE": "ghcr.io/acme/app",
+		"PAVED_VERSION": "v0.1.0", "PAVED_SOURCE": "./my app", "PAVED_DIR": "services/my api", "PAVED_IMAGE": "ghcr.io/acme/app",
 		"PAVED_PLATFORMS": "linux/amd64,linux/arm64", "PAVED_TAGS": "a,b", "PAVED_REGISTRY_USERNAME": "bot user",
 		"REGISTRY_PASSWORD": "sentinel-registry-secret", "PAVED_SEVERITY": "HIGH", "PAVED_SKIP": "scan",
 		"COSIGN_KEY": "-----BEGIN KEY-----\nsentinel-key\n-----END KEY-----", "COSIGN_PASSWORD": "sentinel-pw",
@@ -338,7 +338,7 @@ func TestDaggerCallArguments(t *testing.T) {
 		"PAVED_GIT_REF": "refs/pull/7/merge", "PAVED_PR_NUMBER": "7", "PAVED_DEFAULT_BRANCH": "main",
 	}
 	wantFull := []string{
-		"call", "-m", "github.com/paved-ci/paved@v0.1.0", "ship", "--source=./my app", "--continue-on-failure", "--image=ghcr.io/acme/app",
+		"call", "-m", "github.com/paved-ci/paved@v0.1.0", "ship", "--source=./my app", "--dir=services/my api", "--continue-on-failure", "--image=ghcr.io/acme/app",
 		"--platforms=linux/amd64,linux/arm64", "--tags=a,b", "--registry-username=bot user",
 		"--registry-password=env:REGISTRY_PASSWORD", "--severity=HIGH", "--skip=scan",
 		"--sign-key=env:COSIGN_KEY", "--sign-password=env:COSIGN_PASSWORD", "--oidc-token=env:SIGSTORE_ID_TOKEN",
@@ -500,5 +500,52 @@ func TestDaggerCLIPinned(t *testing.T) {
 		if !strings.Contains(s, `grep -F "v$DAGGER_VERSION"`) {
 			t.Errorf("%s does not check the installed version", f)
 		}
+	}
+}
+
+// paved's CI as published runs on a public GitHub or GitLab: the schemas
+// are fetched before .ci/run (which requires them), and .ci/run installs
+// packages through sudo when it is not root (GitHub's hosted runners).
+func TestOwnCIWorksWithoutShared(t *testing.T) {
+	for _, f := range []string{githubWorkflows[0], gitlabCI} {
+		s := string(read(t, f))
+		fetch, run := strings.Index(s, "bash ci/fetch-schemas"), strings.Index(s, "bash .ci/run")
+		if fetch < 0 || fetch > run {
+			t.Errorf("%s does not fetch the schemas before .ci/run", f)
+		}
+		if !strings.Contains(s, "PAVED_SHARED") {
+			t.Errorf("%s does not point the tests at the fetched schemas (PAVED_SHARED)", f)
+		}
+	}
+	// Run .ci/run's install block as a non-root user with a fake sudo and
+	// apt-get: every apt-get call must go through sudo.
+	src := string(read(t, "../../.ci/run"))
+	i, j := strings.Index(src, "pkgs=()"), strings.Index(src, "export PAVED_REQUIRE_SCHEMAS")
+	if i < 0 || j < i {
+		t.Fatal(".ci/run: install block not found")
+	}
+	bin := t.TempDir()
+	logf := filepath.Join(bin, "calls")
+	for name, body := range map[string]string{
+		"sudo":    "echo \"sudo $*\" >>" + logf + "\n",
+		"apt-get": "echo \"bare apt-get $*\" >>" + logf + "\n",
+		"id":      "echo 1001\n",
+		// nothing is installed: every package is asked for
+		"command": "",
+	} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	block := "command() { return 1; }\n" + src[i:j]
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", block)
+	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin"}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("install block: %v\n%s", err, out)
+	}
+	calls := string(read(t, logf))
+	if strings.Contains(calls, "bare apt-get") || !strings.Contains(calls, "sudo apt-get update") ||
+		!strings.Contains(calls, "sudo env DEBIAN_FRONTEND=noninteractive apt-get install") {
+		t.Errorf("as a non-root user, .ci/run ran:\n%s", calls)
 	}
 }
