@@ -14,11 +14,11 @@ import (
 
 	"github.com/paved-ci/paved/pipelines/bridge"
 	"github.com/paved-ci/paved/pipelines/build"
+	buildopts "github.com/paved-ci/paved/pipelines/builder"
 	"github.com/paved-ci/paved/pipelines/golden"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/publish"
 	"github.com/paved-ci/paved/pipelines/scan"
-	gotest "github.com/paved-ci/paved/pipelines/test"
 )
 
 // Paved is the golden-path module.
@@ -78,6 +78,11 @@ func (m *Paved) Check(
 	// Go build tags, for build and test.
 	// +optional
 	buildTags []string,
+	// How to build: auto (a Dockerfile wins, else a go.mod), go (native
+	// Go build, even beside a Dockerfile) or dockerfile (any language).
+	// Options of another builder are refused, not ignored.
+	// +default="auto"
+	builder string,
 	// Dockerfile path inside dir (default Dockerfile when present).
 	// +optional
 	dockerfile string,
@@ -148,12 +153,12 @@ func (m *Paved) Check(
 		return nil, err
 	}
 	opts := golden.Options{
-		Build:             build.GoOptions{Dir: dir, Main: main, Platforms: platforms, Tags: buildTags},
-		Test:              gotest.Options{Dir: dir, Race: race, Tags: buildTags},
-		Docker:            build.DockerOptions{Dockerfile: dockerfile, BuildArgs: buildArgs},
-		DockerTest:        gotest.DockerOptions{Command: testCommand},
-		BuildSecrets:      secrets,
-		Lint:              lint,
+		Builder: builder,
+		App: buildopts.Options{
+			Dir: dir, Platforms: platforms,
+			Main: main, Tags: buildTags, Race: race, Lint: lint,
+			Dockerfile: dockerfile, BuildArgs: buildArgs, BuildSecrets: secrets, TestCommand: testCommand,
+		},
 		Skip:              skip,
 		Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
 		ContinueOnFailure: continueOnFailure,
@@ -226,17 +231,22 @@ func (m *Paved) Version(
 	ctx context.Context,
 	// Repository root, with .git.
 	source *dagger.Directory,
+	// Tool image overrides as name=reference (git runs in the go image).
+	// +optional
+	imageOverride []string,
+	// Registry mirror prefix for every default image.
+	// +optional
+	imageMirror string,
+	// Images file: a JSON object from image name to reference.
+	// +optional
+	imagesFile *dagger.File,
 ) (string, error) {
-	lib, err := bridge.Connect(ctx)
+	lib, src, imgs, err := open(ctx, source, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return "", err
 	}
 	defer lib.Close()
-	src, err := bridge.Directory(ctx, lib, source)
-	if err != nil {
-		return "", err
-	}
-	git, err := build.GitInfo(ctx, lib, src, images.MustDefault())
+	git, err := build.GitInfo(ctx, lib, src, imgs)
 	if err != nil {
 		return "", err
 	}

@@ -6,12 +6,11 @@ import (
 	"dagger/golden/internal/dagger"
 
 	"github.com/paved-ci/paved/pipelines/bridge"
-	"github.com/paved-ci/paved/pipelines/build"
+	buildopts "github.com/paved-ci/paved/pipelines/builder"
 	"github.com/paved-ci/paved/pipelines/golden"
 	"github.com/paved-ci/paved/pipelines/publish"
 	"github.com/paved-ci/paved/pipelines/sign"
 	tagrules "github.com/paved-ci/paved/pipelines/tags"
-	gotest "github.com/paved-ci/paved/pipelines/test"
 )
 
 // Ship runs the whole golden path: build, test, scan, sign, publish. No
@@ -55,6 +54,11 @@ func (m *Paved) Ship(
 	// Go build tags.
 	// +optional
 	buildTags []string,
+	// How to build: auto (a Dockerfile wins, else a go.mod), go (native
+	// Go build, even beside a Dockerfile) or dockerfile (any language).
+	// Options of another builder are refused, not ignored.
+	// +default="auto"
+	builder string,
 	// Dockerfile path inside dir (default Dockerfile when present).
 	// +optional
 	dockerfile string,
@@ -174,12 +178,12 @@ func (m *Paved) Ship(
 	}
 	opts := golden.ShipOptions{
 		Options: golden.Options{
-			Build:             build.GoOptions{Dir: dir, Main: main, Platforms: platforms, Tags: buildTags},
-			Test:              gotest.Options{Dir: dir, Race: race, Tags: buildTags},
-			Docker:            build.DockerOptions{Dockerfile: dockerfile, BuildArgs: buildArgs},
-			DockerTest:        gotest.DockerOptions{Command: testCommand},
-			BuildSecrets:      secrets,
-			Lint:              lint,
+			Builder: builder,
+			App: buildopts.Options{
+				Dir: dir, Platforms: platforms,
+				Main: main, Tags: buildTags, Race: race, Lint: lint,
+				Dockerfile: dockerfile, BuildArgs: buildArgs, BuildSecrets: secrets, TestCommand: testCommand,
+			},
 			Skip:              skip,
 			Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
 			ContinueOnFailure: continueOnFailure,

@@ -50,7 +50,7 @@ func NewDockerPlan(opts DockerOptions, git gitmeta.Info) (*DockerPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRelDir("dir", opts.Dir); err != nil {
+	if err := gotool.CheckDir(opts.Dir); err != nil {
 		return nil, err
 	}
 	df := strings.TrimSpace(opts.Dockerfile)
@@ -148,52 +148,6 @@ func Labels(git gitmeta.Info, version string) map[string]string {
 		l["org.opencontainers.image.source"] = git.RemoteURL
 	}
 	return l
-}
-
-// Kind is how a source is built.
-type Kind string
-
-const (
-	KindGo         Kind = "go"
-	KindDockerfile Kind = "dockerfile"
-)
-
-// Detect decides how to build dir: a Dockerfile wins (any language), else
-// a go.mod means the native Go build.
-func Detect(ctx context.Context, src *dagger.Directory, dir, dockerfile string) (Kind, error) {
-	if err := checkRelDir("dir", dir); err != nil {
-		return "", err
-	}
-	d := gotool.CleanDir(dir)
-	df := dockerfile
-	if df == "" {
-		df = "Dockerfile"
-	}
-	ok, err := src.Exists(ctx, path.Join(d, df), dagger.DirectoryExistsOpts{ExpectedType: dagger.ExistsTypeRegularType})
-	if err != nil {
-		return "", fmt.Errorf("looking for %s: %w", path.Join(d, df), err)
-	}
-	if ok {
-		return KindDockerfile, nil
-	}
-	if dockerfile != "" {
-		return "", fmt.Errorf("dockerfile %s not found in the source", path.Join(d, dockerfile))
-	}
-	ok, err = src.Exists(ctx, path.Join(d, "go.mod"), dagger.DirectoryExistsOpts{ExpectedType: dagger.ExistsTypeRegularType})
-	if err != nil {
-		return "", fmt.Errorf("looking for %s: %w", path.Join(d, "go.mod"), err)
-	}
-	if ok {
-		return KindGo, nil
-	}
-	return "", fmt.Errorf("%s has neither a Dockerfile nor a go.mod: paved builds Go modules natively and anything else from its Dockerfile (set --dir to the app's folder)", displayDir(dir))
-}
-
-func checkRelDir(what, dir string) error {
-	if d := path.Clean(strings.TrimSpace(dir)); d == ".." || strings.HasPrefix(d, "../") || path.IsAbs(d) {
-		return fmt.Errorf("%s %q is not a folder inside the source; give a relative path such as services/api", what, dir)
-	}
-	return nil
 }
 
 func dirOrDot(d string) string {

@@ -81,7 +81,7 @@ func NewPlan(opts GoOptions, git gitmeta.Info) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRelDir("dir", opts.Dir); err != nil {
+	if err := gotool.CheckDir(opts.Dir); err != nil {
 		return nil, err
 	}
 	dir := gotool.CleanDir(opts.Dir)

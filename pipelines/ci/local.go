@@ -15,7 +15,7 @@ import (
 var hints = map[string]string{
 	"build":   "reproduce locally: dagger call -m github.com/paved-ci/paved check --source=.",
 	"test":    "run the failing tests locally (go test ./... or your test command); the JUnit report lists them",
-	"scan":    "upgrade the packages listed in the scan report, or (with your platform team's approval) raise --severity",
+	"scan":    "upgrade the packages listed in the scan report, or record an exception with owner, reason and expiry in .paved/exceptions.yaml; --severity only makes the gate stricter, a looser threshold is the platform policy's",
 	"sign":    "check the signing inputs: --sign-key/--sign-password secrets, or id-token: write / SIGSTORE_ID_TOKEN for keyless",
 	"publish": "check --image, --registry-username and the registry password secret, and that the token may push",
 }

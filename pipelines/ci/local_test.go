@@ -132,3 +132,12 @@ func TestSeverities(t *testing.T) {
 		t.Errorf("order %v", names)
 	}
 }
+
+// The scan hint never tells a user to loosen --severity: a run may only
+// make the gate stricter, so that advice would fail the next run.
+func TestScanHintDoesNotSuggestLooserSeverity(t *testing.T) {
+	h := hints["scan"]
+	if strings.Contains(h, "raise --severity") || !strings.Contains(h, "exceptions.yaml") {
+		t.Errorf("scan hint: %s", h)
+	}
+}

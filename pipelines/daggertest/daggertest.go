@@ -11,6 +11,7 @@ package daggertest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -115,7 +116,12 @@ func (c *Conn) Do(req *http.Request) (*http.Response, error) {
 	data, err := c.answer(gql.Query)
 	var out []byte
 	if err != nil {
-		out, _ = json.Marshal(map[string]any{"errors": []map[string]any{{"message": err.Error()}}})
+		e := map[string]any{"message": err.Error()}
+		var ea ErrorAnswer
+		if errors.As(err, &ea) && ea.Extensions != nil {
+			e["extensions"] = ea.Extensions
+		}
+		out, _ = json.Marshal(map[string]any{"errors": []map[string]any{e}})
 	} else {
 		out, _ = json.Marshal(map[string]any{"data": data})
 	}
@@ -190,14 +196,33 @@ func (c *Conn) fill(dst map[string]any, set ast.SelectionSet, parents []*ast.Fie
 	return nil
 }
 
-// ErrorAnswer makes the engine answer a query with a GraphQL error.
-type ErrorAnswer struct{ Message string }
+// ErrorAnswer makes the engine answer a query with a GraphQL error;
+// Extensions are sent as the engine sends them (an exec failure:
+// {"_type": "EXEC_ERROR", "cmd": [...], "exitCode": 1, "stdout": ..., "stderr": ...}).
+type ErrorAnswer struct {
+	Message    string
+	Extensions map[string]any
+}
+
+func (e ErrorAnswer) Error() string { return e.Message }
+
+// ExecFailure answers like an engine whose exec of cmd exited with code.
+func ExecFailure(code int, stdout, stderr string, cmd ...string) ErrorAnswer {
+	c := make([]any, len(cmd))
+	for i, a := range cmd {
+		c[i] = a
+	}
+	return ErrorAnswer{
+		Message:    fmt.Sprintf("process %q did not complete successfully: exit code: %d", strings.Join(cmd, " "), code),
+		Extensions: map[string]any{"_type": "EXEC_ERROR", "cmd": c, "exitCode": code, "stdout": stdout, "stderr": stderr},
+	}
+}
 
 func (c *Conn) leaf(l Leaf) (any, error) {
 	for _, a := range c.answers {
 		if v, ok := a(l); ok {
 			if e, isErr := v.(ErrorAnswer); isErr {
-				return nil, fmt.Errorf("%s", e.Message)
+				return nil, e
 			}
 			return v, nil
 		}

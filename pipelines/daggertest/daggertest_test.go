@@ -35,7 +35,7 @@ func TestQueryRecordingAnswersLeavesAndRecordsArguments(t *testing.T) {
 }
 
 func TestQueryErrorAnswerReachesTheCaller(t *testing.T) {
-	client, _ := New(t, On("stdout", ErrorAnswer{"exit code 1: boom"}))
+	client, _ := New(t, On("stdout", ErrorAnswer{Message: "exit code 1: boom"}))
 	_, err := client.Container().From("alpine").WithExec([]string{"false"}).Stdout(t.Context())
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)

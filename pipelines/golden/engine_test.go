@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/paved-ci/paved/internal/enginetest"
-	"github.com/paved-ci/paved/pipelines/build"
+	"github.com/paved-ci/paved/pipelines/builder"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/scan"
 	"github.com/paved-ci/paved/pipelines/sign"
@@ -31,7 +31,7 @@ func TestEngineCheckOnHelloGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := client.Host().Directory(root, dagger.HostDirectoryOpts{Gitignore: true})
-	out, err := Check(t.Context(), client, src, imgs, Options{Build: buildOpts(), Scan: scanStage()})
+	out, err := Check(t.Context(), client, src, imgs, Options{App: builder.Options{Dir: "examples/hello-go", Main: "./cmd/hello"}, Scan: scanStage()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,12 +54,6 @@ func TestEngineCheckOnHelloGo(t *testing.T) {
 	if !out.State.Results.Passed() {
 		t.Errorf("check failed:\n%s", Summary(out.State.Results))
 	}
-}
-
-func buildOpts() (o build.GoOptions) {
-	o.Dir = "examples/hello-go"
-	o.Main = "./cmd/hello"
-	return o
 }
 
 // scanStage scans with the DB mirror named by PAVED_TRIVY_DB_REPOSITORY.
@@ -100,7 +94,7 @@ func TestEngineShipEachExampleAndVerify(t *testing.T) {
 			if ex.registry != "" && enginetest.NoPackageRegistries() {
 				t.Skipf("%s=1: this engine's containers reach no package registry, and %s's Dockerfile installs from %s", enginetest.NoPackageRegistriesEnv, ex.dir, ex.registry)
 			}
-			opts := ShipOptions{Options: Options{Build: build.GoOptions{Dir: ex.dir, Main: ex.main, Platforms: ex.platforms}, Scan: scanStage()}}
+			opts := ShipOptions{Options: Options{App: builder.Options{Dir: ex.dir, Main: ex.main, Platforms: ex.platforms}, Scan: scanStage()}}
 			out, err := Ship(t.Context(), client, src, imgs, opts)
 			if err != nil {
 				t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 
 	"dagger.io/dagger"
 
-	"github.com/paved-ci/paved/pipelines/build"
+	"github.com/paved-ci/paved/pipelines/builder"
 	"github.com/paved-ci/paved/pipelines/daggertest"
 	"github.com/paved-ci/paved/pipelines/images"
 )
@@ -46,25 +46,26 @@ func repoAnswers(t *testing.T) daggertest.Answer {
 func TestQueryCheckOnEachExample(t *testing.T) {
 	for _, ex := range []struct {
 		dir, main string
-		kind      build.Kind
+		kind      string
 		stages    string
 		want      []string
 	}{
-		{"examples/hello-go", "./cmd/hello", build.KindGo, "build:passed lint:skipped test:passed scan:passed",
+		{"examples/hello-go", "./cmd/hello", "go", "build:passed lint:skipped test:passed scan:passed",
 			[]string{`"-o","/out/linux/arm64/hello","./cmd/hello"`}},
-		{"examples/custom-pipeline", "./cmd/quote", build.KindGo, "build:passed lint:skipped test:passed scan:passed",
+		{"examples/custom-pipeline", "./cmd/quote", "go", "build:passed lint:skipped test:passed scan:passed",
 			[]string{`"-o","/out/linux/amd64/quote","./cmd/quote"`}},
-		{"examples/node-api", "", build.KindDockerfile, "build:passed test:passed scan:passed",
+		{"examples/node-api", "", "dockerfile", "build:passed test:passed scan:passed",
 			[]string{`directory(path:"examples/node-api"){dockerBuild(dockerfile:"Dockerfile", platform:"linux/arm64", secrets:["id`, `secret(uri:\"env://NPM_TOKEN\")`, `target:"test"`}},
-		{"examples/python-api", "", build.KindDockerfile, "build:passed test:passed scan:passed",
+		{"examples/python-api", "", "dockerfile", "build:passed test:passed scan:passed",
 			[]string{`directory(path:"examples/python-api"){dockerBuild(dockerfile:"Dockerfile", platform:"linux/amd64"`, `target:"test"`}},
 	} {
 		t.Run(filepath.Base(ex.dir), func(t *testing.T) {
 			as := append([]daggertest.Answer{repoAnswers(t)}, answers(t, true)...)
 			client, conn := daggertest.New(t, as...)
-			opts := Options{Build: build.GoOptions{Dir: ex.dir, Main: ex.main}}
-			if ex.kind == build.KindDockerfile {
-				opts.BuildSecrets = []*dagger.Secret{client.Secret("env://NPM_TOKEN")}
+			opts := Options{App: builder.Options{Dir: ex.dir, Main: ex.main}}
+			if ex.kind == "dockerfile" {
+				opts.App.Main = ""
+				opts.App.BuildSecrets = []*dagger.Secret{client.Secret("env://NPM_TOKEN")}
 			}
 			out, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), opts)
 			if err != nil {
@@ -85,7 +86,10 @@ func TestQueryCheckOnEachExample(t *testing.T) {
 					t.Errorf("no query contains %s", w)
 				}
 			}
-			if ex.kind == build.KindDockerfile {
+			if out.State.Results.Builder != ex.kind || !strings.Contains(Summary(out.State.Results), "built by the "+ex.kind+" builder") {
+				t.Errorf("builder %q recorded, want %s:\n%s", out.State.Results.Builder, ex.kind, Summary(out.State.Results))
+			}
+			if ex.kind == "dockerfile" {
 				conn.AssertNotQueried(t, `"go","build"`)
 				conn.AssertNotQueried(t, "NPM_TOKEN=") // never a build arg
 			}

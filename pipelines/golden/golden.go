@@ -15,27 +15,26 @@ import (
 	"dagger.io/dagger"
 
 	"github.com/paved-ci/paved/pipelines/build"
+	"github.com/paved-ci/paved/pipelines/builder"
+	"github.com/paved-ci/paved/pipelines/builder/dockerfile"
+	"github.com/paved-ci/paved/pipelines/builder/golang"
 	"github.com/paved-ci/paved/pipelines/gitmeta"
+	"github.com/paved-ci/paved/pipelines/gotool"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/pipeline"
 	"github.com/paved-ci/paved/pipelines/policy"
 	"github.com/paved-ci/paved/pipelines/results"
 	"github.com/paved-ci/paved/pipelines/scan"
-	"github.com/paved-ci/paved/pipelines/test"
 )
 
 // Options are the golden path's inputs.
 type Options struct {
-	// Kind is how to build; "" detects it (a Dockerfile wins, else go.mod).
-	Kind  build.Kind
-	Build build.GoOptions
-	Test  test.Options
-	Lint  bool
-	// Docker and DockerTest are used for Dockerfile apps (any language).
-	Docker     build.DockerOptions
-	DockerTest test.DockerOptions
-	// BuildSecrets are Dockerfile build secrets, for build and test.
-	BuildSecrets []*dagger.Secret
+	// Builder is "auto" (or "") to take the first of Builders that fits
+	// the app folder, or a builder's name ("go", "dockerfile").
+	Builder string
+	// App is what the builder is asked with: folder, platforms, and the
+	// options of one builder or another (refused where they do not apply).
+	App builder.Options
 	// Scan configures the scan stage and its policy gate (threshold,
 	// platform policy, DB repository, offline mode).
 	Scan scan.Stage
@@ -51,6 +50,11 @@ type Options struct {
 	ContinueOnFailure bool
 }
 
+// Builders are the ways to build an app, in the order "auto" tries them:
+// a Dockerfile wins (any language, the team's own recipe), else a Go
+// module is built natively. A new builder is a package and a line here.
+var Builders = []builder.Builder{dockerfile.Builder{}, golang.Builder{}}
+
 // GitOverride replaces git metadata read from the source.
 type GitOverride struct {
 	Version    string
@@ -58,26 +62,47 @@ type GitOverride struct {
 	CommitTime string // Unix seconds or RFC 3339
 }
 
-// CheckStages is what a pull request runs: the golden path up to the gate,
-// without publishing. The order is this slice; nothing else decides it.
-func CheckStages(opts Options) []pipeline.Stage {
-	if opts.Kind == build.KindDockerfile {
-		docker := opts.Docker
-		return []pipeline.Stage{
-			build.Stage{Docker: &docker, Secrets: opts.BuildSecrets},
-			test.DockerStage{Opts: opts.DockerTest},
-			opts.Scan,
-		}
+// CheckStages is what a pull request runs: the builder's stages (build,
+// then its lint and test), then the scan. The order is this slice;
+// nothing else decides it.
+func CheckStages(b builder.Builder, opts Options) ([]pipeline.Stage, error) {
+	stages, err := b.Stages(opts.App)
+	if err != nil {
+		return nil, err
 	}
-	return []pipeline.Stage{
-		build.Stage{Opts: opts.Build},
-		test.LintStage{Opts: test.LintOptions{Dir: opts.Build.Dir, Images: opts.Build.Images}, Enabled: opts.Lint},
-		test.Stage{Opts: opts.Test},
-		opts.Scan,
-	}
+	return append(stages, opts.Scan), nil
 }
 
-// Validate checks what can be checked without an engine.
+// ValidateArgs checks every input that needs neither the source nor an
+// engine, so bad input fails in the first second, before anything runs.
+func ValidateArgs(opts Options) error {
+	if _, err := builder.Lookup(Builders, opts.Builder); err != nil {
+		return err
+	}
+	if err := gotool.CheckDir(opts.App.Dir); err != nil {
+		return err
+	}
+	if _, err := build.ParsePlatforms(opts.App.Platforms); err != nil {
+		return err
+	}
+	if err := opts.Scan.Validate(); err != nil {
+		return err
+	}
+	if _, err := Mandated(opts); err != nil {
+		return err
+	}
+	if opts.Git.Commit != "" || opts.Git.CommitTime != "" {
+		if opts.Git.Commit == "" {
+			return fmt.Errorf("commit-time is set without commit: give both, or neither to read them from .git")
+		}
+		if _, err := OverrideInfo(opts.Git); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate checks the stage list against the skip rules.
 func Validate(opts Options, stages []pipeline.Stage) error {
 	known := map[string]bool{}
 	for _, st := range stages {
@@ -102,13 +127,30 @@ func Validate(opts Options, stages []pipeline.Stage) error {
 			}
 		}
 	}
-	fake := gitmeta.Info{Commit: strings.Repeat("0", 40)}
-	if opts.Kind == build.KindDockerfile {
-		_, err = build.NewDockerPlan(opts.Docker, fake)
-		return err
+	return nil
+}
+
+// Plan checks the inputs, chooses the builder (file lookups in src, no
+// container) and returns the stages with tail appended (ship's sign and
+// publish). Everything a user can get wrong fails here.
+func Plan(ctx context.Context, src *dagger.Directory, imgs *images.Set, opts *Options, tail ...pipeline.Stage) (builder.Builder, []pipeline.Stage, error) {
+	if err := ValidateArgs(*opts); err != nil {
+		return nil, nil, err
 	}
-	_, err = build.NewPlan(opts.Build, fake)
-	return err
+	opts.App.Images = imgs
+	b, err := builder.Choose(ctx, src, Builders, opts.Builder, opts.App)
+	if err != nil {
+		return nil, nil, err
+	}
+	stages, err := CheckStages(b, *opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	stages = append(stages, tail...)
+	if err := Validate(*opts, stages); err != nil {
+		return nil, nil, err
+	}
+	return b, stages, nil
 }
 
 // Outcome of a job.
@@ -122,12 +164,8 @@ type Outcome struct {
 
 // Check runs CheckStages on src.
 func Check(ctx context.Context, client *dagger.Client, src *dagger.Directory, imgs *images.Set, opts Options) (*Outcome, error) {
-	opts.Build.Images, opts.Test.Images = imgs, imgs
-	if err := opts.prepare(ctx, src); err != nil {
-		return nil, err
-	}
-	stages := CheckStages(opts)
-	if err := Validate(opts, stages); err != nil {
+	b, stages, err := Plan(ctx, src, imgs, &opts)
+	if err != nil {
 		return nil, err
 	}
 	git, err := Git(ctx, client, src, imgs, opts.Git)
@@ -135,6 +173,7 @@ func Check(ctx context.Context, client *dagger.Client, src *dagger.Directory, im
 		return nil, err
 	}
 	st := pipeline.NewState(client, src, imgs, git)
+	st.Results.Builder = b.Name()
 	st.Skip = set(opts.Skip)
 	forbid, _ := Mandated(opts) // checked by Validate
 	st.ForbidSkip = set(forbid)
@@ -165,26 +204,6 @@ func Mandated(opts Options) ([]string, error) {
 		out = append(out, p.MandatedStages...)
 	}
 	return out, nil
-}
-
-func detect(ctx context.Context, src *dagger.Directory, o *Options) (build.Kind, error) {
-	return build.Detect(ctx, src, o.Build.Dir, o.Docker.Dockerfile)
-}
-
-// spreadDocker copies the shared options into the Dockerfile ones.
-func (o *Options) spreadDocker() {
-	if o.Kind != build.KindDockerfile {
-		return
-	}
-	o.Docker.Dir, o.DockerTest.Dir = o.Build.Dir, o.Build.Dir
-	o.DockerTest.Dockerfile = o.Docker.Dockerfile
-	o.DockerTest.Secrets = o.BuildSecrets
-	if o.Docker.Platforms == nil {
-		o.Docker.Platforms = o.Build.Platforms
-	}
-	if o.Docker.Version == "" {
-		o.Docker.Version = o.Build.Version
-	}
 }
 
 // Git reads git metadata from src, unless overridden.

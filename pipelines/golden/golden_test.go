@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paved-ci/paved/pipelines/builder"
+	"github.com/paved-ci/paved/pipelines/builder/golang"
 	"github.com/paved-ci/paved/pipelines/daggertest"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/pipeline"
@@ -205,7 +207,10 @@ func TestQueryCheckWithFailingTestsRecordsAndReportsThem(t *testing.T) {
 }
 
 func TestValidateAndOverrides(t *testing.T) {
-	stages := CheckStages(Options{})
+	stages, err := CheckStages(golang.Builder{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := strings.Join(pipeline.Names(stages), ","); got != "build,lint,test,scan" {
 		t.Errorf("check stages %s", got)
 	}
@@ -237,7 +242,7 @@ func TestValidateAndOverrides(t *testing.T) {
 
 func TestResultsJSONRoundTrips(t *testing.T) {
 	client, _ := daggertest.New(t, answers(t, true)...)
-	out, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), Options{Lint: true, Skip: []string{"lint"}})
+	out, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), Options{App: builder.Options{Lint: true}, Skip: []string{"lint"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +265,7 @@ func TestAppNameIsTheAppFolderInAMonorepo(t *testing.T) {
 		"./ci/testapps/x":   "x",
 	} {
 		o := Options{}
-		o.Build.Dir = dir
+		o.App.Dir = dir
 		if got := appName(o); got != want {
 			t.Errorf("appName(%q) = %q, want %q", dir, got, want)
 		}

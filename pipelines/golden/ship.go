@@ -124,19 +124,18 @@ func (p publishStage) Run(ctx context.Context, st *pipeline.State) error {
 	return nil
 }
 
-// ShipStages is the whole golden path, in its one order: build, (lint),
-// test, scan, sign, publish. The image reaches every target registry by
-// digest before signing — a cosign signature is stored beside it there —
-// but no tag is written until it is signed, so a tag never points at an
-// unsigned image.
-func ShipStages(opts ShipOptions, run *shipRun) []pipeline.Stage {
-	return append(CheckStages(opts.Options), signStage{run}, publishStage{run})
+// ShipStages are what ship adds after CheckStages: sign, then publish.
+// The whole path is build, (lint), test, scan, sign, publish. The image
+// reaches every target registry by digest before signing — a cosign
+// signature is stored beside it there — but no tag is written until it is
+// signed, so a tag never points at an unsigned image.
+func ShipStages(run *shipRun) []pipeline.Stage {
+	return []pipeline.Stage{signStage{run}, publishStage{run}}
 }
 
 // Ship runs ShipStages on src.
 func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, imgs *images.Set, opts ShipOptions) (*ShipOutcome, error) {
-	opts.Build.Images, opts.Test.Images = imgs, imgs
-	if err := opts.prepare(ctx, src); err != nil {
+	if err := opts.Publish.Validate(); err != nil {
 		return nil, err
 	}
 	out := &ShipOutcome{}
@@ -144,8 +143,8 @@ func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, img
 		publish: opts.Publish,
 		sign:    sign.Stage{Inputs: opts.Sign, Parameters: opts.SignParameters, OnResult: func(r *sign.Result) { out.Signature = r }},
 	}
-	stages := ShipStages(opts, run)
-	if err := Validate(opts.Options, stages); err != nil {
+	b, stages, err := Plan(ctx, src, imgs, &opts.Options, ShipStages(run)...)
+	if err != nil {
 		return nil, err
 	}
 	if run.publish.Name == "" {
@@ -166,6 +165,7 @@ func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, img
 		return nil, err
 	}
 	st := pipeline.NewState(client, src, imgs, git)
+	st.Results.Builder = b.Name()
 	forbid, _ := Mandated(opts.Options) // checked by Validate
 	st.Skip, st.ForbidSkip = set(opts.Skip), set(forbid)
 	runErr := pipeline.Run(ctx, stages, st)
@@ -179,28 +179,12 @@ func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, img
 	return out, nil
 }
 
-// prepare detects the build kind and spreads shared options, as Check does.
-func (o *Options) prepare(ctx context.Context, src *dagger.Directory) error {
-	if o.Test.Dir == "" {
-		o.Test.Dir = o.Build.Dir
-	}
-	if o.Kind == "" {
-		kind, err := detect(ctx, src, o)
-		if err != nil {
-			return err
-		}
-		o.Kind = kind
-	}
-	o.spreadDocker()
-	return nil
-}
-
 // appName names the app's repository in the embedded registry: the app's
 // folder in a monorepo, so that two apps shipped in one session do not
 // share a repository (and collide on its immutable tags); "" leaves the
 // git remote's name.
 func appName(o Options) string {
-	if d := strings.Trim(path.Clean("/"+o.Build.Dir), "/"); d != "" {
+	if d := strings.Trim(path.Clean("/"+o.App.Dir), "/"); d != "" {
 		return path.Base(d)
 	}
 	return ""

@@ -26,6 +26,9 @@ func Summary(r *results.Run) string {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Name, s.Status, d, note)
 	}
 	w.Flush()
+	if r.Builder != "" {
+		fmt.Fprintf(&b, "built by the %s builder\n", r.Builder)
+	}
 	if r.Version != "" {
 		fmt.Fprintf(&b, "version %s, commit %.12s\n", r.Version, r.Commit)
 	}

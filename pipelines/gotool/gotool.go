@@ -4,6 +4,7 @@
 package gotool
 
 import (
+	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -56,17 +57,32 @@ func Container(client *dagger.Client, src *dagger.Directory, opts Options) *dagg
 		WithEnvVariable("GOCACHE", BuildCachePath).
 		WithEnvVariable("GOFLAGS", Flags).
 		WithEnvVariable("GOTOOLCHAIN", "local")
-	keys := make([]string, 0, len(opts.Env))
-	for k := range opts.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // a stable order keeps the cache key stable
-	for _, k := range keys {
-		ctr = ctr.WithEnvVariable(k, opts.Env[k])
-	}
-	return ctr.
+	return WithEnv(ctr, opts.Env).
 		WithMountedDirectory(SrcPath, src).
 		WithWorkdir(Workdir(opts.Dir))
+}
+
+// WithEnv sets env on ctr in a stable order, which keeps the cache key
+// stable.
+func WithEnv(ctr *dagger.Container, env map[string]string) *dagger.Container {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ctr = ctr.WithEnvVariable(k, env[k])
+	}
+	return ctr
+}
+
+// CheckDir refuses a module folder outside the source: CleanDir would
+// otherwise turn ../x into x and build or test the wrong folder.
+func CheckDir(dir string) error {
+	if d := path.Clean(strings.TrimSpace(dir)); d == ".." || strings.HasPrefix(d, "../") || path.IsAbs(d) {
+		return fmt.Errorf("dir %q is not a folder inside the source: give a path relative to --source, such as services/api", dir)
+	}
+	return nil
 }
 
 // Workdir is the absolute module folder inside the container.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"dagger.io/dagger"
@@ -128,7 +129,7 @@ func Run(ctx context.Context, stages []Stage, s *State) error {
 		span.End()
 		rec.Duration = s.now().Sub(start)
 		if err != nil {
-			failed = fmt.Errorf("stage %s: %w", name, err)
+			failed = fmt.Errorf("stage %s: %w", name, WithExecOutput(err))
 			rec.Status, rec.Reason = results.Failed, firstLine(err.Error())
 		} else {
 			rec.Status = results.Passed
@@ -137,6 +138,41 @@ func Run(ctx context.Context, stages []Stage, s *State) error {
 	}
 	return failed
 }
+
+// execTail is how many lines of a failed command's output an error keeps.
+const execTail = 20
+
+// WithExecOutput adds to an error from a failed container exec the command,
+// its exit code and the last lines of its output (stderr, else stdout), as
+// the engine reported them: "exit code: 1" alone does not say that `go mod
+// download` could not find a module. Other errors are returned as they are.
+func WithExecOutput(err error) error {
+	var ee *dagger.ExecError
+	if !errors.As(err, &ee) {
+		return err
+	}
+	out := strings.TrimRight(ee.Stderr, "\n")
+	if strings.TrimSpace(out) == "" {
+		out = strings.TrimRight(ee.Stdout, "\n")
+	}
+	msg := fmt.Sprintf("%v\ncommand %q exited %d", err, strings.Join(ee.Cmd, " "), ee.ExitCode)
+	if strings.TrimSpace(out) == "" {
+		return &execOutputError{err: err, msg: msg + " with no output"}
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) > execTail {
+		lines = append([]string{fmt.Sprintf("... (%d earlier lines)", len(lines)-execTail)}, lines[len(lines)-execTail:]...)
+	}
+	return &execOutputError{err: err, msg: msg + "; the end of its output:\n  " + strings.Join(lines, "\n  ")}
+}
+
+type execOutputError struct {
+	err error
+	msg string
+}
+
+func (e *execOutputError) Error() string { return e.msg }
+func (e *execOutputError) Unwrap() error { return e.err }
 
 // Names lists the stage names in order.
 func Names(stages []Stage) []string {

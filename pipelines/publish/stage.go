@@ -49,6 +49,17 @@ type ShipOptions struct {
 	Images *images.Set
 }
 
+// Validate checks what needs no engine and no registry: every target
+// repository and the tag options, so a typo fails before the build.
+func (o ShipOptions) Validate() error {
+	for _, r := range o.Repos {
+		if _, err := ParseRepo(r, o.Insecure); err != nil {
+			return err
+		}
+	}
+	return o.Tags.Validate()
+}
+
 // Ship publishes the platform variants of one build under the tags the
 // rules give, and returns the record for results.json: the digest
 // reference, every repo:tag written and the platforms.

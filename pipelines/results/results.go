@@ -34,6 +34,8 @@ type Run struct {
 	Repo          string    `json:"repo,omitempty"`
 	Commit        string    `json:"commit,omitempty"`
 	Version       string    `json:"version,omitempty"`
+	// Builder is the builder that built the app ("go", "dockerfile").
+	Builder string `json:"builder,omitempty"`
 	Started       time.Time `json:"started"`
 	Stages        []Stage   `json:"stages"`
 	Image         *Image    `json:"image,omitempty"`

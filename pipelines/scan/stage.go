@@ -78,6 +78,37 @@ func (st Stage) Skip(s *pipeline.State) (bool, string) {
 	return false, ""
 }
 
+// Validate checks the run's own inputs without an engine or source: the
+// platform policy parses and the threshold is a severity no looser than
+// the platform's (the app's policy files are read when the stage runs).
+func (st Stage) Validate() error {
+	p := policy.DefaultPlatform()
+	if len(st.Platform) > 0 {
+		var err error
+		if p, err = policy.ParsePlatform(label(st.PlatformName), st.Platform); err != nil {
+			return err
+		}
+	}
+	if st.Threshold == "" {
+		return nil
+	}
+	sev, err := report.ParseSeverity(st.Threshold)
+	if err != nil {
+		return fmt.Errorf("severity: %w", err)
+	}
+	if sev > p.Threshold {
+		return fmt.Errorf("severity %s is looser than the platform policy's threshold %s; a run may only make the gate stricter (%s or lower)", sev, p.Threshold, p.Threshold)
+	}
+	return nil
+}
+
+func label(name string) string {
+	if name == "" {
+		return "platform policy"
+	}
+	return name
+}
+
 func (st Stage) now() time.Time {
 	if st.Now != nil {
 		return st.Now()

@@ -204,6 +204,23 @@ type Options struct {
 	TrustShallowTags bool
 }
 
+// Validate checks the options without a ref: the affixes and every extra
+// tag, so bad input fails before anything is built.
+func (o Options) Validate() error {
+	if err := checkAffix("tag prefix", o.Prefix, true); err != nil {
+		return err
+	}
+	if err := checkAffix("tag suffix", o.Suffix, false); err != nil {
+		return err
+	}
+	for _, e := range o.Extra {
+		if e = strings.TrimSpace(e); e != "" && !Valid(e) {
+			return fmt.Errorf("extra tag %q is not a valid OCI tag: want [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} (no '/', ':' or '+')", e)
+		}
+	}
+	return nil
+}
+
 // Plan is the tags of one build plus notes on tags that were withheld.
 type Plan struct {
 	Ref     Ref

@@ -56,6 +56,9 @@ func (r *DockerResult) Check() error {
 // Dockerfile runs the tests of a Dockerfile app on the engine's native
 // platform.
 func Dockerfile(ctx context.Context, src *dagger.Directory, opts DockerOptions) (*DockerResult, error) {
+	if err := gotool.CheckDir(opts.Dir); err != nil {
+		return nil, err
+	}
 	dir := gotool.CleanDir(opts.Dir)
 	df := opts.Dockerfile
 	if df == "" {

@@ -15,7 +15,9 @@ const LintCacheKey = "paved-golangci-lint"
 
 // LintOptions configure golangci-lint.
 type LintOptions struct {
-	Dir     string
+	Dir string
+	// Env is toolchain environment (GOPROXY, GOPRIVATE, ...); no secrets.
+	Env     map[string]string
 	Timeout string // default 5m
 	Images  *images.Set
 }
@@ -31,8 +33,11 @@ func Lint(ctx context.Context, client *dagger.Client, src *dagger.Directory, opt
 	if timeout == "" {
 		timeout = "5m"
 	}
-	out, err := client.Container().
-		From(imgs.Ref(images.GolangciLint)).
+	if err := gotool.CheckDir(opts.Dir); err != nil {
+		return "", err
+	}
+	out, err := gotool.WithEnv(client.Container().
+		From(imgs.Ref(images.GolangciLint)), opts.Env).
 		WithMountedCache(gotool.ModCachePath, client.CacheVolume(gotool.ModCacheKey)).
 		WithMountedCache(gotool.BuildCachePath, client.CacheVolume(gotool.BuildCacheKey)).
 		WithMountedCache("/root/.cache/golangci-lint", client.CacheVolume(LintCacheKey)).

@@ -55,6 +55,9 @@ const outDir = "/paved-out"
 
 // Args is the go test command line for opts.
 func Args(opts Options) ([]string, error) {
+	if err := gotool.CheckDir(opts.Dir); err != nil {
+		return nil, err
+	}
 	args := []string{"go", "test", "-json", "-coverprofile=" + outDir + "/coverage.out"}
 	if opts.Race {
 		args = append(args, "-race", "-covermode=atomic")

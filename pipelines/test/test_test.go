@@ -211,3 +211,16 @@ func TestQueryGoTestSharesToolchainAndWritesReports(t *testing.T) {
 	}
 	conn.AssertQueried(t, `directory{withNewFile(contents:"<?xml`, `path:"junit.xml"`)
 }
+
+// A folder outside the source is refused; CleanDir alone would turn ../x
+// into x and test the wrong module.
+func TestArgsRefuseDirOutsideTheSource(t *testing.T) {
+	for _, d := range []string{"../x", "..", "/abs", "a/../../b"} {
+		if _, err := Args(Options{Dir: d}); err == nil || !strings.Contains(err.Error(), "not a folder inside the source") {
+			t.Errorf("dir %q: %v", d, err)
+		}
+	}
+	if _, err := Args(Options{Dir: "./svc/"}); err != nil {
+		t.Errorf("dir ./svc/: %v", err)
+	}
+}

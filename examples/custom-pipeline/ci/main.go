@@ -12,11 +12,11 @@ import (
 
 	"dagger.io/dagger"
 
-	"github.com/paved-ci/paved/pipelines/build"
+	"github.com/paved-ci/paved/pipelines/builder"
+	"github.com/paved-ci/paved/pipelines/builder/golang"
 	"github.com/paved-ci/paved/pipelines/golden"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/pipeline"
-	"github.com/paved-ci/paved/pipelines/test"
 )
 
 func main() {
@@ -26,9 +26,14 @@ func main() {
 	}
 }
 
-// Stages is the golden path's check list plus the smoke stage.
+// Stages is the golden path's check list (native Go build) plus the
+// smoke stage.
 func Stages(opts golden.Options) ([]pipeline.Stage, error) {
-	return pipeline.InsertAfter(golden.CheckStages(opts), "test", Smoke{Port: 8080, Path: "/healthz"})
+	stages, err := golden.CheckStages(golang.Builder{}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.InsertAfter(stages, "test", Smoke{Port: 8080, Path: "/healthz"})
 }
 
 func run(ctx context.Context) error {
@@ -53,11 +58,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := golden.Options{
-		Kind:  build.KindGo,
-		Build: build.GoOptions{Dir: dir, Main: "./cmd/quote", Images: imgs},
-		Test:  test.Options{Dir: dir, Images: imgs},
-	}
+	opts := golden.Options{App: builder.Options{Dir: dir, Main: "./cmd/quote", Images: imgs}}
 	stages, err := Stages(opts)
 	if err != nil {
 		return err
