@@ -29,16 +29,16 @@ const (
 
 // Run is the whole record.
 type Run struct {
-	SchemaVersion int       `json:"schemaVersion"`
-	PavedVersion  string    `json:"pavedVersion,omitempty"`
-	Repo          string    `json:"repo,omitempty"`
-	Commit        string    `json:"commit,omitempty"`
-	Version       string    `json:"version,omitempty"`
+	SchemaVersion int    `json:"schemaVersion"`
+	PavedVersion  string `json:"pavedVersion,omitempty"`
+	Repo          string `json:"repo,omitempty"`
+	Commit        string `json:"commit,omitempty"`
+	Version       string `json:"version,omitempty"`
 	// Builder is the builder that built the app ("go", "dockerfile").
-	Builder string `json:"builder,omitempty"`
-	Started       time.Time `json:"started"`
-	Stages        []Stage   `json:"stages"`
-	Image         *Image    `json:"image,omitempty"`
+	Builder string    `json:"builder,omitempty"`
+	Started time.Time `json:"started"`
+	Stages  []Stage   `json:"stages"`
+	Image   *Image    `json:"image,omitempty"`
 	// Findings counts scan findings by severity (CRITICAL, HIGH, ...).
 	Findings map[string]int `json:"findings,omitempty"`
 	// Files maps a report kind (junit, coverage, sarif, sbom,
