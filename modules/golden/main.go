@@ -120,6 +120,12 @@ func (m *Paved) Check(
 	// Also scan the source tree (secrets, misconfigurations, lock files).
 	// +optional
 	scanSource bool,
+	// Folders the scan skips (globs, as trivy's --skip-dirs), e.g. **/testdata.
+	// +optional
+	skipDirs []string,
+	// Files the scan skips (globs, as trivy's --skip-files), e.g. **/*.pem.
+	// +optional
+	skipFiles []string,
 	// Version to stamp instead of the one git describes.
 	// +optional
 	version string,
@@ -163,7 +169,7 @@ func (m *Paved) Check(
 		Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
 		ContinueOnFailure: continueOnFailure,
 	}
-	if opts.Scan, err = scanStage(ctx, severity, platformPolicy, dbRepository, offline, scanSource); err != nil {
+	if opts.Scan, err = scanStage(ctx, severity, platformPolicy, scan.Options{DBRepository: dbRepository, Offline: offline, SkipDirs: skipDirs, SkipFiles: skipFiles}, scanSource); err != nil {
 		return nil, err
 	}
 	out, err := golden.Check(ctx, lib, src, imgs, opts)
@@ -303,8 +309,8 @@ func loadContainers(ctx context.Context, cs []*daggerlib.Container) ([]*dagger.C
 }
 
 // scanStage configures the scan stage from the module's arguments.
-func scanStage(ctx context.Context, severity string, platformPolicy *dagger.File, dbRepository string, offline, source bool) (scan.Stage, error) {
-	st := scan.Stage{Opts: scan.Options{DBRepository: dbRepository, Offline: offline}, Threshold: severity, Source: source}
+func scanStage(ctx context.Context, severity string, platformPolicy *dagger.File, opts scan.Options, source bool) (scan.Stage, error) {
+	st := scan.Stage{Opts: opts, Threshold: severity, Source: source}
 	if platformPolicy != nil {
 		c, err := platformPolicy.Contents(ctx)
 		if err != nil {

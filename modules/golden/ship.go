@@ -9,6 +9,7 @@ import (
 	buildopts "github.com/paved-ci/paved/pipelines/builder"
 	"github.com/paved-ci/paved/pipelines/golden"
 	"github.com/paved-ci/paved/pipelines/publish"
+	"github.com/paved-ci/paved/pipelines/scan"
 	"github.com/paved-ci/paved/pipelines/sign"
 	tagrules "github.com/paved-ci/paved/pipelines/tags"
 )
@@ -123,6 +124,12 @@ func (m *Paved) Ship(
 	// Also scan the source tree (secrets, misconfigurations, lock files).
 	// +optional
 	scanSource bool,
+	// Folders the scan skips (globs, as trivy's --skip-dirs), e.g. **/testdata.
+	// +optional
+	skipDirs []string,
+	// Files the scan skips (globs, as trivy's --skip-files), e.g. **/*.pem.
+	// +optional
+	skipFiles []string,
 	// The CI system running this (github, gitlab, jenkins, local): recorded in provenance.
 	// +optional
 	ciEnv string,
@@ -202,7 +209,7 @@ func (m *Paved) Ship(
 	if ciEnv != "" {
 		opts.SignParameters = map[string]any{"ci": ciEnv}
 	}
-	if opts.Scan, err = scanStage(ctx, severity, platformPolicy, dbRepository, offline, scanSource); err != nil {
+	if opts.Scan, err = scanStage(ctx, severity, platformPolicy, scan.Options{DBRepository: dbRepository, Offline: offline, SkipDirs: skipDirs, SkipFiles: skipFiles}, scanSource); err != nil {
 		return nil, err
 	}
 	out, err := golden.Ship(ctx, lib, src, imgs, opts)

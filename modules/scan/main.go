@@ -99,11 +99,18 @@ func (m *Scan) Image(
 	// Also run the license scanner.
 	// +optional
 	license bool,
+	// Folders trivy skips (globs, as trivy's --skip-dirs), e.g. **/testdata.
+	// +optional
+	skipDirs []string,
+	// Files trivy skips (globs, as trivy's --skip-files), e.g. **/*.pem.
+	// +optional
+	skipFiles []string,
 	// Tool image overrides as name=reference, e.g. trivy=mirror.example.com/trivy:0.74.0.
 	// +optional
 	imageOverride []string,
 ) (*Report, error) {
-	return m.run(ctx, container, nil, source, severity, platformPolicy, dbRepository, offline, license, imageOverride)
+	opts := scan.Options{DBRepository: dbRepository, Offline: offline, License: license, SkipDirs: skipDirs, SkipFiles: skipFiles}
+	return m.run(ctx, container, nil, source, severity, platformPolicy, opts, imageOverride)
 }
 
 // Source scans a source tree: lock files, secrets and misconfigurations.
@@ -130,16 +137,28 @@ func (m *Scan) Source(
 	// Also run the license scanner.
 	// +optional
 	license bool,
+	// Folders trivy skips (globs, as trivy's --skip-dirs), e.g. **/testdata.
+	// +optional
+	skipDirs []string,
+	// Files trivy skips (globs, as trivy's --skip-files), e.g. **/*.pem.
+	// +optional
+	skipFiles []string,
 	// Tool image overrides as name=reference.
 	// +optional
 	imageOverride []string,
 ) (*Report, error) {
-	return m.run(ctx, nil, source, source, severity, platformPolicy, dbRepository, offline, license, imageOverride)
+	opts := scan.Options{DBRepository: dbRepository, Offline: offline, License: license, SkipDirs: skipDirs, SkipFiles: skipFiles}
+	return m.run(ctx, nil, source, source, severity, platformPolicy, opts, imageOverride)
 }
 
-func (m *Scan) run(ctx context.Context, ctr *dagger.Container, tree, policySrc *dagger.Directory, severity string, platformPolicy *dagger.File, dbRepository string, offline, license bool, overrides []string) (*Report, error) {
+// run scans ctr (or tree) with opts (DB, offline, license, skips), the
+// gate configured from policySrc's files.
+func (m *Scan) run(ctx context.Context, ctr *dagger.Container, tree, policySrc *dagger.Directory, severity string, platformPolicy *dagger.File, opts scan.Options, overrides []string) (*Report, error) {
 	imgs, err := images.FromArgs(overrides, "", "")
 	if err != nil {
+		return nil, err
+	}
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	lib, err := bridge.Connect(ctx)
@@ -166,7 +185,7 @@ func (m *Scan) run(ctx context.Context, ctr *dagger.Container, tree, policySrc *
 	if err != nil {
 		return nil, err
 	}
-	opts := scan.Options{DBRepository: dbRepository, Offline: offline, License: license, Now: now}
+	opts.Now = now
 	opts.Scanners = scan.MergeScanners(scan.DefaultScanners, cfg.Policy.Scanners)
 	sc := &scan.Scanner{Client: lib, Images: imgs, Opts: opts}
 	var raw *daggerlib.File

@@ -254,6 +254,11 @@ func TestResultsJSONRoundTrips(t *testing.T) {
 	if r.Stages[1].Status != results.Skipped || r.Stages[1].Reason != "skipped by request" || r.Files["junit"] != "junit.xml" {
 		t.Errorf("%+v", r)
 	}
+	// the exceptions that let the gate pass are recorded, for the platform report
+	if len(r.Exceptions) == 0 || r.Exceptions[0].Owner != "team@example.com" || r.Exceptions[0].Expires.IsZero() ||
+		!strings.HasPrefix(r.Exceptions[0].Where, ".paved/exceptions.yaml:") {
+		t.Errorf("exceptions recorded: %+v", r.Exceptions)
+	}
 }
 
 func TestAppNameIsTheAppFolderInAMonorepo(t *testing.T) {

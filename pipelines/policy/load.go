@@ -50,6 +50,10 @@ type Platform struct {
 	// MandatedStages are golden-path stages a user may not skip
 	// (scan, sign, ...).
 	MandatedStages []string
+	// RequireExceptionDetails makes every exception name its reason,
+	// owner and expiry, also in trivy's own files (.trivyignore,
+	// .trivyignore.yaml), which trivy accepts without them.
+	RequireExceptionDetails bool
 
 	line map[string]int // key → line, for messages
 }
@@ -108,8 +112,12 @@ func ParsePlatform(file string, b []byte) (Platform, error) {
 			s, err := stagesNode(file, v)
 			p.MandatedStages = s
 			return err
+		case "requireExceptionDetails":
+			b, err := boolNode(file, v)
+			p.RequireExceptionDetails = b
+			return err
 		}
-		return unknownKey(file, kn, "threshold, onlyFixable, requiredScanners, maxExceptionDays, mandatedStages")
+		return unknownKey(file, kn, "threshold, onlyFixable, requiredScanners, maxExceptionDays, mandatedStages, requireExceptionDetails")
 	})
 	return p, err
 }
@@ -227,6 +235,11 @@ type Exception struct {
 	// AnyPlace is set for .trivyignore entries: they match the ID
 	// anywhere, as trivy does.
 	AnyPlace bool
+	// Missing lists the details an entry of trivy's own files lacks
+	// ("reason", "owner", "expiry"): trivy accepts such entries, and so
+	// does paved unless the platform policy requires them. A zero Expires
+	// never expires.
+	Missing []string
 }
 
 // Where is "file:line".
@@ -381,19 +394,14 @@ func ParseTrivyIgnore(file string, b []byte) ([]Exception, error) {
 				x.Expires = t
 			}
 		}
-		var missing []string
 		if x.Reason == "" {
-			missing = append(missing, "# reason:")
+			x.Missing = append(x.Missing, "reason")
 		}
 		if x.Owner == "" {
-			missing = append(missing, "# owner:")
+			x.Missing = append(x.Missing, "owner")
 		}
 		if x.Expires.IsZero() {
-			missing = append(missing, "exp:YYYY-MM-DD")
-		}
-		if len(missing) > 0 {
-			errs = append(errs, fmt.Errorf("%s:%d: %s has no %s (write \"# reason: ...\" and \"# owner: ...\" on the lines above and \"exp:YYYY-MM-DD\" after the ID)", file, ln, x.ID, strings.Join(missing, ", ")))
-			continue
+			x.Missing = append(x.Missing, "expiry")
 		}
 		out = append(out, x)
 	}
@@ -499,21 +507,17 @@ func trivyIgnoreEntry(file string, n *yaml.Node) ([]Exception, error) {
 	if len(purls) > 0 {
 		return nil, fmt.Errorf("%s:%d: purls are not supported by paved's gate; use paths, or package in %s", file, n.Line, ExceptionsFile)
 	}
-	var missing []string
 	if x.ID == "" {
-		missing = append(missing, "id")
+		return nil, fmt.Errorf("%s:%d: entry has no id", file, n.Line)
 	}
 	if x.Reason == "" {
-		missing = append(missing, "statement")
+		x.Missing = append(x.Missing, "reason")
 	}
 	if x.Owner == "" {
-		missing = append(missing, "owner")
+		x.Missing = append(x.Missing, "owner")
 	}
 	if x.Expires.IsZero() {
-		missing = append(missing, "expired_at")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s:%d: entry %s has no %s (paved needs statement, owner and expired_at: YYYY-MM-DD on every entry)", file, n.Line, x.ID, strings.Join(missing, ", "))
+		x.Missing = append(x.Missing, "expiry")
 	}
 	if len(paths) == 0 {
 		x.AnyPlace = true
@@ -610,9 +614,22 @@ func Build(p Platform, files map[string][]byte, now time.Time) (*Config, error) 
 		}
 		xs = append(xs, got...)
 	}
+	if p.RequireExceptionDetails {
+		for _, x := range xs {
+			if len(x.Missing) > 0 {
+				errs = append(errs, fmt.Errorf("%s: exception %s has no %s; the platform policy (%s) sets requireExceptionDetails: %s", x.Where(), x.ID, strings.Join(x.Missing, ", "), eff.Platform, howToComplete(x)))
+			}
+		}
+	}
 	if eff.MaxExceptionDays > 0 {
 		limit := today(now).AddDate(0, 0, eff.MaxExceptionDays)
 		for _, x := range xs {
+			if x.Expires.IsZero() {
+				if !p.RequireExceptionDetails {
+					errs = append(errs, fmt.Errorf("%s: exception %s has no expiry; policy allows exceptions of at most maxExceptionDays %d: %s", x.Where(), x.ID, eff.MaxExceptionDays, howToComplete(x)))
+				}
+				continue
+			}
 			if x.Expires.After(limit) {
 				days := int(x.Expires.Sub(today(now)).Hours() / 24)
 				src := eff.Platform
@@ -634,6 +651,14 @@ func Build(p Platform, files map[string][]byte, now time.Time) (*Config, error) 
 		return xs[i].Line < xs[j].Line
 	})
 	return &Config{Policy: eff, Exceptions: xs}, nil
+}
+
+// howToComplete says how to add the missing details in x's own file.
+func howToComplete(x Exception) string {
+	if x.File == TrivyIgnoreYAMLFile {
+		return "give the entry statement, owner and expired_at: YYYY-MM-DD"
+	}
+	return `write "# reason: ..." and "# owner: ..." on the lines above the ID and "exp:YYYY-MM-DD" after it`
 }
 
 func today(now time.Time) time.Time {

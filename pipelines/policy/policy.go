@@ -61,11 +61,11 @@ func (c *Config) EvaluateFindings(fs []report.Finding, ran []string, now time.Ti
 	active := make([]Exception, 0, len(c.Exceptions))
 	for _, x := range c.Exceptions {
 		switch {
-		case !now.Before(x.Expires):
+		case !x.Expires.IsZero() && !now.Before(x.Expires):
 			res.Expired = append(res.Expired, x)
 		default:
 			active = append(active, x)
-			if x.Expires.Sub(now) <= ExpiryWarning {
+			if !x.Expires.IsZero() && x.Expires.Sub(now) <= ExpiryWarning {
 				res.ExpiringSoon = append(res.ExpiringSoon, x)
 			}
 		}
@@ -177,7 +177,7 @@ func (r *Result) Summary() string {
 				where = s.Finding.Path
 			}
 			x := s.Exception
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", esc(s.Finding.ID), esc(where), esc(x.Owner), esc(x.Reason), x.Expires.Format(DateLayout), esc(x.Where()))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", esc(s.Finding.ID), esc(where), esc(orNone(x.Owner, "no owner")), esc(orNone(x.Reason, "no reason")), expiry(x), esc(x.Where()))
 		}
 	}
 	for _, x := range r.Expired {
@@ -193,5 +193,20 @@ func (r *Result) Summary() string {
 }
 
 var escaper = strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;")
+
+func orNone(s, none string) string {
+	if s == "" {
+		return "(" + none + ")"
+	}
+	return s
+}
+
+// expiry is the date an exception stops suppressing, or "(no expiry)".
+func expiry(x Exception) string {
+	if x.Expires.IsZero() {
+		return "(no expiry)"
+	}
+	return x.Expires.Format(DateLayout)
+}
 
 func esc(s string) string { return escaper.Replace(s) }

@@ -229,10 +229,10 @@ func TestMalformedInputsNameFileAndLine(t *testing.T) {
 		{"unknown severity", map[string]string{policy.AppPolicyFile: "\nthreshold: SEVERE\n"}, []string{".paved/policy.yaml:2:", `unknown severity "SEVERE"`}},
 		{"bad bool", map[string]string{policy.AppPolicyFile: "onlyFixable: yes please\n"}, []string{".paved/policy.yaml:1:", "not true or false"}},
 		{"unknown scanner", map[string]string{policy.AppPolicyFile: "scanners: [vuln, sast]\n"}, []string{".paved/policy.yaml:1:", `unknown scanner "sast"`}},
-		{"trivyignore no owner", map[string]string{policy.TrivyIgnoreFile: "# a comment\nCVE-2021-1 exp:2027-01-01\n\n# reason: r\n# owner: o\nCVE-2021-2 exp:2027-13-01\n"},
-			[]string{".trivyignore:2: CVE-2021-1 has no # reason:, # owner:", ".trivyignore:6: exp:2027-13-01 is not a date"}},
-		{"trivyignore yaml no statement", map[string]string{policy.TrivyIgnoreYAMLFile: "vulnerabilities:\n  - id: CVE-1\n    owner: o\n    expired_at: 2027-01-01\n"},
-			[]string{".trivyignore.yaml:2: entry CVE-1 has no statement"}},
+		{"trivyignore bad date", map[string]string{policy.TrivyIgnoreFile: "# a comment\nCVE-2021-1 exp:2027-01-01\n\n# reason: r\n# owner: o\nCVE-2021-2 exp:2027-13-01\n"},
+			[]string{".trivyignore:6: exp:2027-13-01 is not a date"}},
+		{"trivyignore yaml no id", map[string]string{policy.TrivyIgnoreYAMLFile: "vulnerabilities:\n  - owner: o\n    expired_at: 2027-01-01\n"},
+			[]string{".trivyignore.yaml:2: entry has no id"}},
 		{"duplicate key", map[string]string{policy.AppPolicyFile: "threshold: HIGH\nthreshold: LOW\n"}, []string{".paved/policy.yaml:2: threshold is set twice (first on line 1)"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -351,5 +351,71 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A team coming from trivy-action keeps its plain .trivyignore (IDs only,
+// as trivy takes it): the entries suppress as trivy's would and are listed
+// as exceptions without owner or expiry — until the platform policy
+// requires those details, then the error names each line lacking them.
+func TestPlainTrivyIgnoreMigrates(t *testing.T) {
+	r := fsReport(t)
+	plain := "# from trivy-action\nCVE-2021-44906\nCVE-2021-23337\nCVE-2021-38561\nCVE-2022-32149\nCVE-2020-26160\ngithub-pat\n"
+	cfg := build(t, policy.DefaultPlatform(), map[string]string{policy.TrivyIgnoreFile: plain})
+	res := cfg.Evaluate(r, allScanners, now)
+	if got := ids(res.Failed); got["CVE-2021-44906"] || got["github-pat"] {
+		t.Errorf("plain .trivyignore entries did not suppress: failed %v", got)
+	}
+	if len(res.Suppressed) == 0 || len(res.Expired) != 0 || len(res.ExpiringSoon) != 0 {
+		t.Fatalf("suppressed %d, expired %d, expiring %d: an entry with no expiry never expires", len(res.Suppressed), len(res.Expired), len(res.ExpiringSoon))
+	}
+	if m := res.Suppressed[0].Exception.Missing; strings.Join(m, ",") != "reason,owner,expiry" {
+		t.Errorf("missing details %v", m)
+	}
+	sum := res.Summary()
+	for _, w := range []string{"(no owner)", "(no reason)", "(no expiry)", ".trivyignore:2"} {
+		if !strings.Contains(sum, w) {
+			t.Errorf("summary lacks %q:\n%s", w, sum)
+		}
+	}
+	// Expiry is honoured when given, as trivy's exp: is.
+	dated := build(t, policy.DefaultPlatform(), map[string]string{policy.TrivyIgnoreFile: "CVE-2021-44906 exp:2026-11-01\n"})
+	if res := dated.Evaluate(r, allScanners, now); len(res.Expired) != 1 || !ids(res.Failed)["CVE-2021-44906"] {
+		t.Errorf("an expired .trivyignore entry still suppresses: %+v", res.Expired)
+	}
+
+	strict := policy.DefaultPlatform()
+	strict.RequireExceptionDetails = true
+	strict.File = "platform.yaml"
+	_, err := policy.Build(strict, bytesMap(map[string]string{
+		policy.TrivyIgnoreFile:     "# reason: r\n# owner: o\nCVE-1 exp:2027-01-01\n\n# owner: o\nCVE-2\n",
+		policy.TrivyIgnoreYAMLFile: "vulnerabilities:\n  - id: CVE-3\n    statement: s\n",
+	}), now)
+	if err == nil {
+		t.Fatal("requireExceptionDetails accepted entries without owner and expiry")
+	}
+	for _, w := range []string{
+		".trivyignore:6: exception CVE-2 has no reason, expiry; the platform policy (platform.yaml) sets requireExceptionDetails",
+		".trivyignore.yaml:2: exception CVE-3 has no owner, expiry",
+		"expired_at: YYYY-MM-DD",
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
+	if strings.Contains(err.Error(), "CVE-1 ") {
+		t.Errorf("the complete entry was refused: %v", err)
+	}
+	// A bound on exception length needs an expiry to check.
+	bounded := policy.DefaultPlatform()
+	bounded.MaxExceptionDays = 30
+	if _, err := policy.Build(bounded, bytesMap(map[string]string{policy.TrivyIgnoreFile: "CVE-9\n"}), now); err == nil ||
+		!strings.Contains(err.Error(), ".trivyignore:1: exception CVE-9 has no expiry; policy allows exceptions of at most maxExceptionDays 30") {
+		t.Errorf("maxExceptionDays with no expiry: %v", err)
+	}
+	// The platform file spells it requireExceptionDetails.
+	p, err := policy.ParsePlatform("platform.yaml", []byte("requireExceptionDetails: true\n"))
+	if err != nil || !p.RequireExceptionDetails {
+		t.Errorf("requireExceptionDetails not read: %+v %v", p, err)
 	}
 }

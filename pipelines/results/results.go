@@ -55,10 +55,13 @@ type Run struct {
 
 // Exception is a scan-policy exception as recorded in a run.
 type Exception struct {
-	ID      string    `json:"id"`
-	Owner   string    `json:"owner,omitempty"`
-	Reason  string    `json:"reason,omitempty"`
-	Expires time.Time `json:"expires"`
+	ID     string `json:"id"`
+	Owner  string `json:"owner,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Expires is zero for an entry that never expires (a plain
+	// .trivyignore line); Where is file:line.
+	Expires time.Time `json:"expires,omitzero"`
+	Where   string    `json:"where,omitempty"`
 }
 
 // Stage is one stage's outcome.

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bmatcuk/doublestar/v4"
+
 	"dagger.io/dagger"
 
 	"github.com/paved-ci/paved/pipelines/images"
@@ -47,6 +49,10 @@ type Options struct {
 	JavaDBRepository string
 	// ChecksBundleRepository likewise for misconfiguration checks.
 	ChecksBundleRepository string
+	// SkipDirs and SkipFiles are trivy's --skip-dirs and --skip-files
+	// (globs such as **/testdata or vendor/*.pem): what trivy-action's
+	// skip-dirs and skip-files inputs did.
+	SkipDirs, SkipFiles []string
 	// Offline never downloads: the DB must already be in the cache
 	// volume (--skip-db-update --offline-scan, embedded checks).
 	Offline bool
@@ -74,6 +80,16 @@ func (o Options) Validate() error {
 		case "vuln", "secret", "misconfig", "license":
 		default:
 			return fmt.Errorf("scan: unknown scanner %q (want vuln, secret, misconfig or license)", s)
+		}
+	}
+	for _, l := range []struct {
+		flag  string
+		globs []string
+	}{{"skip-dirs", o.SkipDirs}, {"skip-files", o.SkipFiles}} {
+		for _, g := range l.globs {
+			if strings.TrimSpace(g) == "" || !doublestar.ValidatePattern(g) {
+				return fmt.Errorf("%s %q is not a valid glob (e.g. **/testdata, vendor/*.pem)", l.flag, g)
+			}
 		}
 	}
 	return nil
@@ -112,6 +128,13 @@ func (o Options) ScanArgs(kind, target string) []string {
 		// the DB was fetched by DownloadArgs (or must be there offline)
 		"--skip-db-update",
 	)
+	// one flag per glob: a glob may hold a comma
+	for _, d := range o.SkipDirs {
+		args = append(args, "--skip-dirs", d)
+	}
+	for _, f := range o.SkipFiles {
+		args = append(args, "--skip-files", f)
+	}
 	if o.Offline {
 		args = append(args, "--skip-java-db-update", "--offline-scan", "--skip-check-update")
 	} else {

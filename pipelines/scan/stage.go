@@ -12,6 +12,7 @@ import (
 
 	"github.com/paved-ci/paved/pipelines/pipeline"
 	"github.com/paved-ci/paved/pipelines/policy"
+	"github.com/paved-ci/paved/pipelines/results"
 	"github.com/paved-ci/paved/pipelines/scan/report"
 )
 
@@ -82,6 +83,9 @@ func (st Stage) Skip(s *pipeline.State) (bool, string) {
 // platform policy parses and the threshold is a severity no looser than
 // the platform's (the app's policy files are read when the stage runs).
 func (st Stage) Validate() error {
+	if err := st.Opts.Validate(); err != nil {
+		return err
+	}
 	p := policy.DefaultPlatform()
 	if len(st.Platform) > 0 {
 		var err error
@@ -192,6 +196,20 @@ func (st Stage) record(s *pipeline.State, name string, raw *dagger.File, o *Outc
 		}
 		for k, v := range o.Outputs.Counts {
 			s.Results.Findings[k] += v
+		}
+		// the exceptions in effect, for the platform report (who owns
+		// what, what expires); one entry per file line
+		seen := map[string]bool{}
+		for _, x := range s.Results.Exceptions {
+			seen[x.Where] = true
+		}
+		for _, sup := range o.Gate.Suppressed {
+			x := sup.Exception
+			if seen[x.Where()] {
+				continue
+			}
+			seen[x.Where()] = true
+			s.Results.Exceptions = append(s.Results.Exceptions, results.Exception{ID: x.ID, Owner: x.Owner, Reason: x.Reason, Expires: x.Expires, Where: x.Where()})
 		}
 	}
 }

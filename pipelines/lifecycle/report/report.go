@@ -179,7 +179,7 @@ func Build(o Options) (*Report, error) {
 	for repo, r := range latest {
 		for _, x := range r.Exceptions {
 			rep.HasExceptions = true
-			if x.Expires.Sub(o.Now) <= o.ExpiringWithin {
+			if !x.Expires.IsZero() && x.Expires.Sub(o.Now) <= o.ExpiringWithin {
 				rep.Exceptions = append(rep.Exceptions, ExceptionRow{Repo: repo, Exception: x, Expired: !o.Now.Before(x.Expires)})
 			}
 		}

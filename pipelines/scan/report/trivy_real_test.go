@@ -424,13 +424,23 @@ func TestGlueArgsRunInTrivy(t *testing.T) {
 	if err := tarball.WriteToFile(tarPath, tag, img); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ kind, target, wantVuln string }{
-		{"fs", sourceTree(t), "CVE-2021-44906"},
-		{"image", tarPath, "CVE-2025-26519"},
+	src := sourceTree(t)
+	// trivy-action's skip-dirs/skip-files as paved passes them: the
+	// skipped lock file's CVE and the skipped folder's secret are gone
+	skipping := opts
+	skipping.SkipFiles = []string{"**/package-lock.json"}
+	skipping.SkipDirs = []string{"deploy"}
+	for _, c := range []struct {
+		name, kind, target, wantVuln, gone string
+		opts                             scan.Options
+	}{
+		{"fs", "fs", src, "CVE-2021-44906", "", opts},
+		{"image", "image", tarPath, "CVE-2025-26519", "", opts},
+		{"fs-skipping", "fs", src, "CVE-2021-38561", "CVE-2021-44906 github-pat", skipping},
 	} {
-		t.Run(c.kind, func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "trivy.json")
-			args := opts.ScanArgs(c.kind, c.target)
+			args := c.opts.ScanArgs(c.kind, c.target)
 			if args[0] != "trivy" {
 				t.Fatalf("args[0] = %q", args[0])
 			}
@@ -469,6 +479,13 @@ func TestGlueArgsRunInTrivy(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("%s not found in %s scan", c.wantVuln, c.kind)
+			}
+			for _, id := range strings.Fields(c.gone) {
+				for _, f := range report.Findings(r) {
+					if f.ID == id {
+						t.Errorf("%s found in a skipped path (%s)", id, f.Target)
+					}
+				}
 			}
 		})
 	}
