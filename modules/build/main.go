@@ -10,6 +10,7 @@ import (
 	"github.com/paved-ci/paved/pipelines/bridge"
 	"github.com/paved-ci/paved/pipelines/build"
 	"github.com/paved-ci/paved/pipelines/golden"
+	"github.com/paved-ci/paved/pipelines/gotool"
 )
 
 // Build is paved's build stage.
@@ -41,6 +42,18 @@ func (m *Build) Go(
 	// Extra -ldflags, appended to paved's (-s -w -X main.version=...).
 	// +optional
 	ldflags []string,
+	// Go module proxy for the toolchain (GOPROXY), e.g. https://goproxy.example.com,direct.
+	// +optional
+	goproxy string,
+	// Private module path patterns (GOPRIVATE), e.g. github.com/acme/*.
+	// +optional
+	goprivate string,
+	// Modules not checked against the checksum database (GONOSUMDB).
+	// +optional
+	gonosumdb string,
+	// netrc file with credentials for private modules (proxy or git over https), as a secret.
+	// +optional
+	netrc *dagger.Secret,
 	// Version to stamp instead of the one git describes (e.g. 1.4.2).
 	// +optional
 	version string,
@@ -77,7 +90,15 @@ func (m *Build) Go(
 	if err != nil {
 		return nil, err
 	}
-	opts := build.GoOptions{Dir: dir, Main: main, Binary: binary, Platforms: platforms, Tags: tags, Ldflags: ldflags, Images: imgs}
+	netrcs, err := bridge.Secrets(ctx, lib, netrc)
+	if err != nil {
+		return nil, err
+	}
+	env := gotool.ModuleEnv(goproxy, goprivate, gonosumdb)
+	if err := gotool.CheckEnv(env); err != nil {
+		return nil, err
+	}
+	opts := build.GoOptions{Dir: dir, Main: main, Binary: binary, Platforms: platforms, Tags: tags, Ldflags: ldflags, Env: env, Netrc: netrcs[0], Images: imgs}
 	plan, err := build.NewPlan(opts, git)
 	if err != nil {
 		return nil, err

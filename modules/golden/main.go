@@ -16,6 +16,7 @@ import (
 	"github.com/paved-ci/paved/pipelines/build"
 	buildopts "github.com/paved-ci/paved/pipelines/builder"
 	"github.com/paved-ci/paved/pipelines/golden"
+	"github.com/paved-ci/paved/pipelines/gotool"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/publish"
 	"github.com/paved-ci/paved/pipelines/scan"
@@ -98,6 +99,18 @@ func (m *Paved) Check(
 	// Run the tests with the race detector.
 	// +optional
 	race bool,
+	// Go module proxy for the toolchain (GOPROXY), e.g. https://goproxy.example.com,direct.
+	// +optional
+	goproxy string,
+	// Private module path patterns (GOPRIVATE), e.g. github.com/acme/*.
+	// +optional
+	goprivate string,
+	// Modules not checked against the checksum database (GONOSUMDB).
+	// +optional
+	gonosumdb string,
+	// netrc file with credentials for private modules (proxy or git over https), as a secret.
+	// +optional
+	netrc *dagger.Secret,
 	// Run golangci-lint before the tests.
 	// +optional
 	lint bool,
@@ -158,11 +171,16 @@ func (m *Paved) Check(
 	if err != nil {
 		return nil, err
 	}
+	netrcs, err := bridge.Secrets(ctx, lib, netrc)
+	if err != nil {
+		return nil, err
+	}
 	opts := golden.Options{
 		Builder: builder,
 		App: buildopts.Options{
 			Dir: dir, Platforms: platforms,
 			Main: main, Tags: buildTags, Race: race, Lint: lint,
+			Env: gotool.ModuleEnv(goproxy, goprivate, gonosumdb), Netrc: netrcs[0],
 			Dockerfile: dockerfile, BuildArgs: buildArgs, BuildSecrets: secrets, TestCommand: testCommand,
 		},
 		Skip:              skip,

@@ -9,6 +9,7 @@ import (
 	"dagger/test/internal/dagger"
 
 	"github.com/paved-ci/paved/pipelines/bridge"
+	"github.com/paved-ci/paved/pipelines/gotool"
 	gotest "github.com/paved-ci/paved/pipelines/test"
 )
 
@@ -65,6 +66,18 @@ func (m *Test) Go(
 	// go test -timeout, e.g. 10m.
 	// +optional
 	timeout string,
+	// Go module proxy for the toolchain (GOPROXY), e.g. https://goproxy.example.com,direct.
+	// +optional
+	goproxy string,
+	// Private module path patterns (GOPRIVATE), e.g. github.com/acme/*.
+	// +optional
+	goprivate string,
+	// Modules not checked against the checksum database (GONOSUMDB).
+	// +optional
+	gonosumdb string,
+	// netrc file with credentials for private modules (proxy or git over https), as a secret.
+	// +optional
+	netrc *dagger.Secret,
 	// Return the report instead of failing when tests fail.
 	// +optional
 	continueOnFailure bool,
@@ -91,7 +104,15 @@ func (m *Test) Go(
 	if err != nil {
 		return nil, err
 	}
-	res, err := gotest.Go(ctx, lib, src, gotest.Options{Dir: dir, Packages: packages, Race: race, Tags: tags, Run: run, Short: short, Timeout: timeout, Images: imgs})
+	netrcs, err := bridge.Secrets(ctx, lib, netrc)
+	if err != nil {
+		return nil, err
+	}
+	env := gotool.ModuleEnv(goproxy, goprivate, gonosumdb)
+	if err := gotool.CheckEnv(env); err != nil {
+		return nil, err
+	}
+	res, err := gotest.Go(ctx, lib, src, gotest.Options{Dir: dir, Packages: packages, Race: race, Tags: tags, Run: run, Short: short, Timeout: timeout, Env: env, Netrc: netrcs[0], Images: imgs})
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +147,18 @@ func (m *Test) Lint(
 	// golangci-lint --timeout.
 	// +default="5m"
 	timeout string,
+	// Go module proxy for the toolchain (GOPROXY), e.g. https://goproxy.example.com,direct.
+	// +optional
+	goproxy string,
+	// Private module path patterns (GOPRIVATE), e.g. github.com/acme/*.
+	// +optional
+	goprivate string,
+	// Modules not checked against the checksum database (GONOSUMDB).
+	// +optional
+	gonosumdb string,
+	// netrc file with credentials for private modules (proxy or git over https), as a secret.
+	// +optional
+	netrc *dagger.Secret,
 	// Tool image overrides as name=reference.
 	// +optional
 	imageOverride []string,
@@ -143,7 +176,15 @@ func (m *Test) Lint(
 	if err != nil {
 		return "", err
 	}
-	return gotest.Lint(ctx, lib, src, gotest.LintOptions{Dir: dir, Timeout: timeout, Images: imgs})
+	netrcs, err := bridge.Secrets(ctx, lib, netrc)
+	if err != nil {
+		return "", err
+	}
+	env := gotool.ModuleEnv(goproxy, goprivate, gonosumdb)
+	if err := gotool.CheckEnv(env); err != nil {
+		return "", err
+	}
+	return gotest.Lint(ctx, lib, src, gotest.LintOptions{Dir: dir, Timeout: timeout, Env: env, Netrc: netrcs[0], Images: imgs})
 }
 
 func loadFile[I ~string, T interface {

@@ -73,7 +73,7 @@ func Go(ctx context.Context, client *dagger.Client, src *dagger.Directory, p *Pl
 	if imgs == nil {
 		imgs = images.MustDefault()
 	}
-	tool := gotool.Container(client, src, gotool.Options{Images: imgs, Dir: p.Dir, Env: opts.Env}).
+	tool := gotool.Container(client, src, gotool.Options{Images: imgs, Dir: p.Dir, Env: opts.Env, Netrc: opts.Netrc}).
 		// Download once for all platforms; a cache hit when go.sum is unchanged.
 		WithExec([]string{"go", "mod", "download"})
 	var variants []*dagger.Container

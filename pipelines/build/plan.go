@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"dagger.io/dagger"
+
 	"github.com/paved-ci/paved/pipelines/gitmeta"
 	"github.com/paved-ci/paved/pipelines/gotool"
 	"github.com/paved-ci/paved/pipelines/images"
@@ -31,6 +33,8 @@ type GoOptions struct {
 	Flags []string
 	// Env is extra toolchain environment (GOPROXY, GOPRIVATE, ...).
 	Env map[string]string
+	// Netrc: credentials for private modules, mounted as a secret file.
+	Netrc *dagger.Secret
 	// Version overrides the version read from git.
 	Version string
 	// Images resolves the toolchain and runtime images.

@@ -47,6 +47,8 @@ const (
 	FlagBuildArgs    = "build-args"
 	FlagBuildSecrets = "build-secrets"
 	FlagTestCommand  = "test-command"
+	FlagGoEnv        = "goproxy/goprivate/gonosumdb"
+	FlagNetrc        = "netrc"
 )
 
 // Options are what a user asks of any builder.
@@ -56,16 +58,17 @@ type Options struct {
 	Platforms []string
 	// Version overrides the version read from git.
 	Version string
-	// Env is toolchain environment for builders that run one (GOPROXY,
-	// GOPRIVATE, GONOSUMDB). Never secrets.
-	Env    map[string]string
-	Images *images.Set
+	Images  *images.Set
 
-	// Go: main package relative to Dir, build tags, race detector, lint.
-	Main string
-	Tags []string
-	Race bool
-	Lint bool
+	// Go: main package relative to Dir, build tags, race detector, lint;
+	// the toolchain's module settings (GOPROXY, GOPRIVATE, GONOSUMDB; never
+	// secrets) and a netrc secret for private modules.
+	Main  string
+	Tags  []string
+	Race  bool
+	Lint  bool
+	Env   map[string]string
+	Netrc *dagger.Secret
 
 	// Dockerfile: its path relative to Dir, build args (NAME=VALUE),
 	// build secrets, and a test command for apps without a test stage.
@@ -87,6 +90,8 @@ func (o Options) set() []string {
 	add(len(o.Tags) > 0, FlagBuildTags)
 	add(o.Race, FlagRace)
 	add(o.Lint, FlagLint)
+	add(len(o.Env) > 0, FlagGoEnv)
+	add(o.Netrc != nil, FlagNetrc)
 	add(o.Dockerfile != "", FlagDockerfile)
 	add(len(o.BuildArgs) > 0, FlagBuildArgs)
 	add(len(o.BuildSecrets) > 0, FlagBuildSecrets)

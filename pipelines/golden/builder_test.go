@@ -165,3 +165,30 @@ func TestFailedExecNamesCommandAndOutput(t *testing.T) {
 		t.Errorf("the ExecError is not kept in the chain: %v", err)
 	}
 }
+
+// Private modules: the module settings reach build, lint and test as
+// environment, the netrc as a secret file; its value is in no query (so in
+// no argument, layer or log the engine writes).
+func TestPrivateModuleSettingsReachEveryGoExec(t *testing.T) {
+	t.Setenv("PAVED_TEST_NETRC", "machine github.com login x-access-token password sentinel-netrc-token")
+	client, conn := daggertest.New(t, answers(t, true)...)
+	opts := Options{App: builder.Options{
+		Lint: true, Env: map[string]string{"GOPROXY": "https://goproxy.example.com,direct", "GOPRIVATE": "github.com/acme/*"},
+		Netrc: client.Secret("env://PAVED_TEST_NETRC"),
+	}}
+	if _, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), opts); err != nil {
+		t.Fatal(err)
+	}
+	for _, exec := range []string{`"go","mod","download"`, `"golangci-lint","run"`, `"go","test"`} {
+		conn.AssertQueried(t, exec, `withMountedSecret(mode:256, path:"/root/.netrc"`, `env://PAVED_TEST_NETRC`,
+			`withEnvVariable(name:"GOPROXY", value:"https://goproxy.example.com,direct")`, `withEnvVariable(name:"GOPRIVATE", value:"github.com/acme/*")`)
+	}
+	conn.AssertNotQueried(t, "sentinel-netrc-token")
+	// a Dockerfile build refuses them rather than ignoring them
+	client2, _ := daggertest.New(t, files("Dockerfile", ".git"))
+	opts.App.Lint = false
+	_, err := Check(t.Context(), client2, client2.Directory(), images.MustDefault(), opts)
+	if err == nil || !strings.Contains(err.Error(), "does not take --goproxy/goprivate/gonosumdb, --netrc: pass --builder=go") {
+		t.Errorf("Dockerfile build with Go module settings: %v", err)
+	}
+}

@@ -42,6 +42,71 @@ type Options struct {
 	// Env is extra environment (GOPROXY, GOPRIVATE, ...). Never secrets:
 	// the environment of an exec is visible in traces.
 	Env map[string]string
+	// Netrc holds credentials for private modules (a company proxy, or
+	// git over https: "machine github.com login x-access-token password
+	// <token>"). Mounted as a secret file, never in a layer or the env.
+	Netrc *dagger.Secret
+}
+
+// NetrcPath is where Netrc is mounted: go and git read $HOME/.netrc.
+const NetrcPath = "/root/.netrc"
+
+// WithNetrc mounts netrc, when given, where go and git read it.
+func WithNetrc(ctr *dagger.Container, netrc *dagger.Secret) *dagger.Container {
+	if netrc == nil {
+		return ctr
+	}
+	return ctr.WithMountedSecret(NetrcPath, netrc, dagger.ContainerWithMountedSecretOpts{Mode: 0o400})
+}
+
+// EnvKeys are the toolchain variables a user may set: where modules come
+// from and which are private. Anything else is refused, so the flag
+// cannot carry a credential into the environment of an exec.
+var EnvKeys = []string{"GOPROXY", "GOPRIVATE", "GONOSUMDB", "GONOPROXY", "GOSUMDB", "GOINSECURE"}
+
+// ModuleEnv is the toolchain environment from the modules' --goproxy,
+// --goprivate and --gonosumdb flags; unset ones are left out (nil when
+// all are), so the image's defaults apply.
+func ModuleEnv(proxy, private, noSumDB string) map[string]string {
+	var env map[string]string
+	for k, v := range map[string]string{"GOPROXY": proxy, "GOPRIVATE": private, "GONOSUMDB": noSumDB} {
+		if v = strings.TrimSpace(v); v != "" {
+			if env == nil {
+				env = map[string]string{}
+			}
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// CheckEnv refuses variables outside EnvKeys and values with credentials
+// in them (a proxy URL with user:password@).
+func CheckEnv(env map[string]string) error {
+	for k, v := range env {
+		known := false
+		for _, e := range EnvKeys {
+			known = known || k == e
+		}
+		if !known {
+			return fmt.Errorf("toolchain variable %s: only %s are passed to the toolchain", k, strings.Join(EnvKeys, ", "))
+		}
+		for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '|' }) {
+			if i := strings.Index(part, "://"); i >= 0 && strings.Contains(strings.SplitN(part[i+3:], "/", 2)[0], "@") {
+				return fmt.Errorf("%s holds credentials in a URL (%s): give them as a netrc secret (--netrc) instead, so they stay out of logs and layers", k, redact(part))
+			}
+		}
+	}
+	return nil
+}
+
+func redact(u string) string {
+	i := strings.Index(u, "://")
+	host := u[i+3:]
+	if at := strings.LastIndex(strings.SplitN(host, "/", 2)[0], "@"); at >= 0 {
+		return u[:i+3] + "***@" + host[at+1:]
+	}
+	return u
 }
 
 // Container returns the toolchain container with src mounted at /src, the
@@ -57,7 +122,7 @@ func Container(client *dagger.Client, src *dagger.Directory, opts Options) *dagg
 		WithEnvVariable("GOCACHE", BuildCachePath).
 		WithEnvVariable("GOFLAGS", Flags).
 		WithEnvVariable("GOTOOLCHAIN", "local")
-	return WithEnv(ctr, opts.Env).
+	return WithNetrc(WithEnv(ctr, opts.Env), opts.Netrc).
 		WithMountedDirectory(SrcPath, src).
 		WithWorkdir(Workdir(opts.Dir))
 }

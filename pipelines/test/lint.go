@@ -18,6 +18,7 @@ type LintOptions struct {
 	Dir string
 	// Env is toolchain environment (GOPROXY, GOPRIVATE, ...); no secrets.
 	Env     map[string]string
+	Netrc   *dagger.Secret
 	Timeout string // default 5m
 	Images  *images.Set
 }
@@ -36,8 +37,8 @@ func Lint(ctx context.Context, client *dagger.Client, src *dagger.Directory, opt
 	if err := gotool.CheckDir(opts.Dir); err != nil {
 		return "", err
 	}
-	out, err := gotool.WithEnv(client.Container().
-		From(imgs.Ref(images.GolangciLint)), opts.Env).
+	out, err := gotool.WithNetrc(gotool.WithEnv(client.Container().
+		From(imgs.Ref(images.GolangciLint)), opts.Env), opts.Netrc).
 		WithMountedCache(gotool.ModCachePath, client.CacheVolume(gotool.ModCacheKey)).
 		WithMountedCache(gotool.BuildCachePath, client.CacheVolume(gotool.BuildCacheKey)).
 		WithMountedCache("/root/.cache/golangci-lint", client.CacheVolume(LintCacheKey)).

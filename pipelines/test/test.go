@@ -31,7 +31,9 @@ type Options struct {
 	// Timeout for the whole run, as go test -timeout takes it ("10m").
 	Timeout string
 	// Env is extra environment (no secrets).
-	Env    map[string]string
+	Env map[string]string
+	// Netrc: credentials for private modules, mounted as a secret file.
+	Netrc  *dagger.Secret
 	Images *images.Set
 }
 
@@ -99,7 +101,7 @@ func Go(ctx context.Context, client *dagger.Client, src *dagger.Directory, opts 
 	if imgs == nil {
 		imgs = images.MustDefault()
 	}
-	ctr := gotool.Container(client, src, gotool.Options{Images: imgs, Dir: opts.Dir, Env: opts.Env})
+	ctr := gotool.Container(client, src, gotool.Options{Images: imgs, Dir: opts.Dir, Env: opts.Env, Netrc: opts.Netrc})
 	if opts.Race {
 		ctr = ctr.WithEnvVariable("CGO_ENABLED", "1")
 	} else {

@@ -4,7 +4,6 @@ package golang
 
 import (
 	"context"
-	"fmt"
 	"path"
 	"strings"
 
@@ -24,7 +23,7 @@ type Builder struct{}
 func (Builder) Name() string { return "go" }
 
 func (Builder) Flags() []string {
-	return []string{builder.FlagMain, builder.FlagBuildTags, builder.FlagRace, builder.FlagLint}
+	return []string{builder.FlagMain, builder.FlagBuildTags, builder.FlagRace, builder.FlagLint, builder.FlagGoEnv, builder.FlagNetrc}
 }
 
 // Detect matches a folder with a go.mod.
@@ -42,23 +41,21 @@ func (Builder) Stages(o builder.Options) ([]pipeline.Stage, error) {
 	if err := gotool.CheckDir(o.Dir); err != nil {
 		return nil, err
 	}
-	for k := range o.Env {
-		if !strings.HasPrefix(k, "GO") {
-			return nil, fmt.Errorf("toolchain environment %s: only Go's own variables (GOPROXY, GOPRIVATE, GONOSUMDB, ...) are passed to the toolchain", k)
-		}
+	if err := gotool.CheckEnv(o.Env); err != nil {
+		return nil, err
 	}
-	bo := build.GoOptions{Dir: o.Dir, Main: o.Main, Platforms: o.Platforms, Tags: o.Tags, Env: o.Env, Version: o.Version, Images: o.Images}
+	bo := build.GoOptions{Dir: o.Dir, Main: o.Main, Platforms: o.Platforms, Tags: o.Tags, Env: o.Env, Netrc: o.Netrc, Version: o.Version, Images: o.Images}
 	// every check of the plan, without an engine (the commit comes later)
 	if _, err := build.NewPlan(bo, gitmeta.Info{Commit: strings.Repeat("0", 40)}); err != nil {
 		return nil, err
 	}
-	to := test.Options{Dir: o.Dir, Race: o.Race, Tags: o.Tags, Env: o.Env, Images: o.Images}
+	to := test.Options{Dir: o.Dir, Race: o.Race, Tags: o.Tags, Env: o.Env, Netrc: o.Netrc, Images: o.Images}
 	if _, err := test.Args(to); err != nil {
 		return nil, err
 	}
 	return []pipeline.Stage{
 		build.Stage{Opts: bo},
-		test.LintStage{Opts: test.LintOptions{Dir: o.Dir, Env: o.Env, Images: o.Images}, Enabled: o.Lint},
+		test.LintStage{Opts: test.LintOptions{Dir: o.Dir, Env: o.Env, Netrc: o.Netrc, Images: o.Images}, Enabled: o.Lint},
 		test.Stage{Opts: to},
 	}, nil
 }

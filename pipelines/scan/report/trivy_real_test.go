@@ -432,7 +432,7 @@ func TestGlueArgsRunInTrivy(t *testing.T) {
 	skipping.SkipDirs = []string{"deploy"}
 	for _, c := range []struct {
 		name, kind, target, wantVuln, gone string
-		opts                             scan.Options
+		opts                               scan.Options
 	}{
 		{"fs", "fs", src, "CVE-2021-44906", "", opts},
 		{"image", "image", tarPath, "CVE-2025-26519", "", opts},
