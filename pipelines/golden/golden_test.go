@@ -177,9 +177,15 @@ func TestQueryCheckRunsStagesInOrderAndAssemblesResults(t *testing.T) {
 }
 
 func TestQueryCheckWithFailingTestsRecordsAndReportsThem(t *testing.T) {
-	failing := `{"Action":"run","Package":"p","Test":"TestX"}
-{"Action":"output","Package":"p","Test":"TestX","Output":"boom\n"}
+	// as go test -json writes it: test2json events carrying the text lines
+	failing := `{"Action":"start","Package":"p"}
+{"Action":"run","Package":"p","Test":"TestX"}
+{"Action":"output","Package":"p","Test":"TestX","Output":"=== RUN   TestX\n"}
+{"Action":"output","Package":"p","Test":"TestX","Output":"    x_test.go:3: boom\n"}
+{"Action":"output","Package":"p","Test":"TestX","Output":"--- FAIL: TestX (0.10s)\n"}
 {"Action":"fail","Package":"p","Test":"TestX","Elapsed":0.1}
+{"Action":"output","Package":"p","Output":"FAIL\n"}
+{"Action":"output","Package":"p","Output":"FAIL\tp\t0.200s\n"}
 {"Action":"fail","Package":"p","Elapsed":0.2}
 `
 	as := append([]daggertest.Answer{daggertest.On("exitCode", 1), func(l daggertest.Leaf) (any, bool) {

@@ -1,11 +1,12 @@
 package test
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"strconv"
+	"regexp"
 	"strings"
+
+	"golang.org/x/tools/cover"
 )
 
 // Coverage is the statement coverage of a cover profile.
@@ -27,51 +28,40 @@ func (c Coverage) String() string {
 	return fmt.Sprintf("coverage: %.1f%% of statements", c.Percent())
 }
 
-// ParseProfile reads a `go test -coverprofile` file. A block listed twice
-// (several packages' profiles merged) counts once, covered if any run
-// covered it.
+// ParseProfile reads a `go test -coverprofile` file with golang.org/x/tools/cover
+// (what `go tool cover` uses). A block listed twice (several packages'
+// profiles merged) counts once, covered if any run covered it.
 func ParseProfile(b []byte) (Coverage, error) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1024*1024), 16*1024*1024)
-	type block struct{ stmts, count int }
-	blocks := map[string]block{}
-	line := 0
-	for sc.Scan() {
-		line++
-		t := strings.TrimSpace(sc.Text())
-		if t == "" {
-			continue
-		}
-		if line == 1 {
-			if !strings.HasPrefix(t, "mode: ") {
-				return Coverage{}, fmt.Errorf("cover profile line 1: %q is not a mode line; is this a go test -coverprofile file?", t)
-			}
-			continue
-		}
-		// file.go:1.2,3.4 stmts count
-		f := strings.Fields(t)
-		if len(f) != 3 {
-			return Coverage{}, fmt.Errorf("cover profile line %d: %q: want \"file:range statements count\"", line, t)
-		}
-		st, err1 := strconv.Atoi(f[1])
-		n, err2 := strconv.Atoi(f[2])
-		if err1 != nil || err2 != nil {
-			return Coverage{}, fmt.Errorf("cover profile line %d: %q: statements and count must be numbers", line, t)
-		}
-		b := blocks[f[0]]
-		b.stmts = st
-		b.count += n
-		blocks[f[0]] = b
-	}
-	if err := sc.Err(); err != nil {
-		return Coverage{}, err
+	profiles, err := cover.ParseProfilesFromReader(bytes.NewReader(b))
+	if err != nil {
+		return Coverage{}, fmt.Errorf("cover profile%s: %w (is this a go test -coverprofile file? it starts with a mode line such as \"mode: set\")", lineOf(b, err), err)
 	}
 	var c Coverage
-	for _, b := range blocks {
-		c.Statements += b.stmts
-		if b.count > 0 {
-			c.Covered += b.stmts
+	for _, p := range profiles {
+		for _, bl := range p.Blocks {
+			c.Statements += bl.NumStmt
+			if bl.Count > 0 {
+				c.Covered += bl.NumStmt
+			}
 		}
 	}
 	return c, nil
+}
+
+// quotedLine finds the line x/tools/cover quotes in its error.
+var quotedLine = regexp.MustCompile(`line "((?:[^"\\]|\\.)*)"`)
+
+// lineOf is " line N" for the profile line err quotes, so the error says
+// where; "" when it quotes none.
+func lineOf(b []byte, err error) string {
+	m := quotedLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(l) == m[1] {
+			return fmt.Sprintf(" line %d", i+1)
+		}
+	}
+	return ""
 }

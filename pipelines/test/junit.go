@@ -1,28 +1,17 @@
 package test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
-)
 
-// event is one line of `go test -json` (cmd/test2json).
-type event struct {
-	Action  string
-	Package string
-	// ImportPath and FailedBuild carry compile errors (Go 1.24+:
-	// build-output events are keyed by ImportPath).
-	ImportPath  string
-	FailedBuild string
-	Test        string
-	Elapsed     float64
-	Output      string
-}
+	"github.com/jstemmer/go-junit-report/v2/gtr"
+	"github.com/jstemmer/go-junit-report/v2/junit"
+	"github.com/jstemmer/go-junit-report/v2/parser/gotest"
+)
 
 // Case is one test's outcome.
 type Case struct {
@@ -33,13 +22,18 @@ type Case struct {
 	Output  string
 }
 
-// Report is a whole `go test -json` run, read back.
+// Report is a whole `go test -json` run, read back by go-junit-report (the
+// ecosystem's converter, what GitLab and Jenkins users already read), with
+// paved's own view on top: failing tests by name, and packages that failed
+// without a failing test.
 type Report struct {
 	Cases []Case
 	// BuildFailures are packages that failed without a failing test:
 	// compile errors, TestMain exits, panics outside a test.
 	BuildFailures map[string]string
 	Elapsed       map[string]time.Duration
+
+	gtr gtr.Report
 }
 
 // Counts returns totals.
@@ -76,192 +70,125 @@ func (r *Report) Failing() []string {
 	return out
 }
 
-// ParseJSON reads `go test -json` output. Lines that are not JSON (a build
-// error printed before test2json starts) are kept as package output.
+// ParseJSON reads `go test -json` output. Output that is no test event
+// at all (go could not even start: no module, a bad go.mod) is kept as a
+// failure of the whole run.
 func ParseJSON(b []byte) (*Report, error) {
-	type key struct{ pkg, test string }
-	cases := map[key]*Case{}
-	var order []key
-	pkgOut := map[string]*strings.Builder{}
-	pkgFail := map[string]bool{}
-	pkgHasFailingTest := map[string]bool{}
-	buildOut := map[string]*strings.Builder{}
-	failedBuild := map[string]string{}
-	r := &Report{BuildFailures: map[string]string{}, Elapsed: map[string]time.Duration{}}
-	var stray strings.Builder
-	sawEvent := false
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1024*1024), 16*1024*1024)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		var e event
-		if line[0] != '{' || json.Unmarshal(line, &e) != nil {
-			stray.Write(line)
-			stray.WriteByte('\n')
-			continue
-		}
-		sawEvent = true
-		if e.Action == "build-output" || e.Action == "build-fail" {
-			if buildOut[e.ImportPath] == nil {
-				buildOut[e.ImportPath] = &strings.Builder{}
-			}
-			buildOut[e.ImportPath].WriteString(e.Output)
-			continue
-		}
-		if e.Test == "" {
-			if pkgOut[e.Package] == nil {
-				pkgOut[e.Package] = &strings.Builder{}
-			}
-			switch e.Action {
-			case "output", "build-output":
-				pkgOut[e.Package].WriteString(e.Output)
-			case "fail":
-				pkgFail[e.Package] = true
-				r.Elapsed[e.Package] = seconds(e.Elapsed)
-				if e.FailedBuild != "" {
-					failedBuild[e.Package] = e.FailedBuild
-				}
-			case "pass", "skip":
-				r.Elapsed[e.Package] = seconds(e.Elapsed)
-			}
-			continue
-		}
-		k := key{e.Package, e.Test}
-		c := cases[k]
-		if c == nil {
-			c = &Case{Package: e.Package, Name: e.Test}
-			cases[k] = c
-			order = append(order, k)
-		}
-		switch e.Action {
-		case "output":
-			c.Output += e.Output
-		case "pass", "fail", "skip":
-			c.Status = e.Action
-			c.Elapsed = seconds(e.Elapsed)
-			if e.Action == "fail" {
-				pkgHasFailingTest[e.Package] = true
-			}
-		}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, fmt.Errorf("go test printed nothing: no package was tested (is the module empty?)")
 	}
-	if err := sc.Err(); err != nil {
+	// a zero timestamp keeps the JUnit file the same for the same run
+	g, err := gotest.NewJSONParser(gotest.TimestampFunc(func() time.Time { return time.Time{} })).Parse(bytes.NewReader(b))
+	if err != nil {
 		return nil, fmt.Errorf("reading go test -json output: %w", err)
 	}
-	if !sawEvent {
-		msg := strings.TrimSpace(stray.String())
-		if msg == "" {
-			return nil, fmt.Errorf("go test printed nothing: no package was tested (is the module empty?)")
+	r := &Report{BuildFailures: map[string]string{}, Elapsed: map[string]time.Duration{}, gtr: g}
+	for _, p := range g.Packages {
+		r.Elapsed[p.Name] = p.Duration
+		failedTest := false
+		for _, t := range p.Tests {
+			c := Case{Package: p.Name, Name: t.Name, Elapsed: t.Duration, Output: strings.Join(t.Output, "\n")}
+			switch t.Result {
+			case gtr.Pass:
+				c.Status = "pass"
+			case gtr.Skip:
+				c.Status = "skip"
+			default: // fail, or started and never finished (panic, timeout, os.Exit)
+				c.Status = "fail"
+				failedTest = true
+			}
+			r.Cases = append(r.Cases, c)
 		}
-		r.BuildFailures["(go test)"] = msg
-		return r, nil
+		var out []string
+		for _, e := range []gtr.Error{p.BuildError, p.RunError} {
+			if e.Name != "" {
+				out = append(out, e.Output...)
+			}
+		}
+		if (p.BuildError.Name != "" || p.RunError.Name != "") && !failedTest {
+			msg := strings.TrimSpace(strings.Join(out, "\n"))
+			if msg == "" {
+				msg = strings.TrimSpace(strings.Join(p.Output, "\n"))
+			}
+			if p.Name == "" {
+				r.BuildFailures["(go test)"] = msg
+				continue
+			}
+			r.BuildFailures[p.Name] = msg
+		}
 	}
-	for _, k := range order {
-		c := cases[k]
-		if c.Status == "" {
-			// started but never finished: the binary died (panic, timeout, os.Exit)
-			c.Status = "fail"
-			pkgHasFailingTest[c.Package] = true
-		}
-		r.Cases = append(r.Cases, *c)
-	}
-	for p := range pkgFail {
-		if !pkgHasFailingTest[p] {
-			out := ""
-			if b := buildOut[failedBuild[p]]; b != nil {
-				out = b.String()
-			}
-			if pkgOut[p] != nil {
-				out += pkgOut[p].String()
-			}
-			if s := strings.TrimSpace(stray.String()); s != "" {
-				out = s + "\n" + out
-			}
-			r.BuildFailures[p] = strings.TrimSpace(out)
-		}
+	if len(g.Packages) == 0 {
+		// not one package line: go itself failed before testing
+		r.BuildFailures["(go test)"] = strings.TrimSpace(string(b))
 	}
 	return r, nil
 }
 
-// JUnit renders the report as JUnit XML (Ant/Jenkins style), one
-// testsuite per package. GitLab, GitHub annotations and Jenkins read it.
+// JUnit renders the report as JUnit XML with go-junit-report's writer,
+// one testsuite per package, in the shape the Ant/Jenkins schema wants
+// (paved's test checks it): failures typed go.test, a package that failed
+// without a failing test as one [build] case, and a fixed timestamp.
 func (r *Report) JUnit() ([]byte, error) {
-	type failure struct {
-		Message string `xml:"message,attr"`
-		Type    string `xml:"type,attr"`
-		Body    string `xml:",chardata"`
-	}
-	type skipped struct {
-		Message string `xml:"message,attr"`
-	}
-	type testcase struct {
-		Name      string   `xml:"name,attr"`
-		Classname string   `xml:"classname,attr"`
-		Time      string   `xml:"time,attr"`
-		Failure   *failure `xml:"failure,omitempty"`
-		Skipped   *skipped `xml:"skipped,omitempty"`
-		SystemOut string   `xml:"system-out,omitempty"`
-	}
-	type testsuite struct {
-		Name      string     `xml:"name,attr"`
-		Tests     int        `xml:"tests,attr"`
-		Failures  int        `xml:"failures,attr"`
-		Errors    int        `xml:"errors,attr"`
-		Skipped   int        `xml:"skipped,attr"`
-		Time      string     `xml:"time,attr"`
-		ID        int        `xml:"id,attr"`
-		Package   string     `xml:"package,attr"`
-		Hostname  string     `xml:"hostname,attr"`
-		Timestamp string     `xml:"timestamp,attr"`
-		Props     *struct{}  `xml:"properties"`
-		Cases     []testcase `xml:"testcase"`
-		SystemOut string     `xml:"system-out"`
-		SystemErr string     `xml:"system-err"`
-	}
-	type testsuites struct {
-		XMLName xml.Name    `xml:"testsuites"`
-		Suites  []testsuite `xml:"testsuite"`
-	}
-	byPkg := map[string]*testsuite{}
-	var pkgs []string
-	suite := func(p string) *testsuite {
-		if s := byPkg[p]; s != nil {
-			return s
+	suites := junit.CreateFromReport(r.gtr, "paved")
+	var out junit.Testsuites
+	for _, s := range suites.Suites {
+		s.Package = s.Name
+		s.Timestamp = "1970-01-01T00:00:00"
+		s.Properties = nil
+		s.Tests, s.Failures, s.Errors, s.Skipped = 0, 0, 0, 0
+		cases := s.Testcases
+		s.Testcases = nil
+		for _, tc := range cases {
+			switch {
+			case tc.Error != nil && (tc.Error.Message == "Build error" || tc.Error.Message == "Runtime error"):
+				tc.Name = "[build]"
+				tc.Failure = &junit.Result{Message: "package failed to build or run", Type: "go.build", Data: r.BuildFailures[s.Name]}
+				tc.Error = nil
+				if tc.Failure.Data == "" {
+					// a test failed too: the package's error output is in its cases
+					continue
+				}
+			case tc.Error != nil: // started, never finished
+				tc.Failure = &junit.Result{Message: "test did not finish", Type: "go.test", Data: tc.Error.Data}
+				tc.Error = nil
+			case tc.Failure != nil:
+				tc.Failure.Message, tc.Failure.Type = "test failed", "go.test"
+			case tc.Skipped != nil:
+				tc.Skipped = &junit.Result{Message: firstLines(skipReason(tc.Skipped.Data), 1)}
+			}
+			s.AddTestcase(tc)
 		}
-		s := &testsuite{Name: p, Package: p, Hostname: "paved", Timestamp: "1970-01-01T00:00:00", Props: &struct{}{}, Time: fmtSeconds(r.Elapsed[p])}
-		byPkg[p] = s
-		pkgs = append(pkgs, p)
-		return s
+		out.AddSuite(s)
 	}
-	for _, c := range r.Cases {
-		s := suite(c.Package)
-		tc := testcase{Name: c.Name, Classname: c.Package, Time: fmtSeconds(c.Elapsed)}
-		s.Tests++
-		switch c.Status {
-		case "fail":
-			s.Failures++
-			tc.Failure = &failure{Message: "test failed", Type: "go.test", Body: c.Output}
-		case "skip":
-			s.Skipped++
-			tc.Skipped = &skipped{Message: firstLines(skipReason(c.Output), 1)}
+	// the schema wants properties before the cases, and system-out and
+	// system-err on every suite; go-junit-report leaves them out when empty
+	type suite struct {
+		Name      string           `xml:"name,attr"`
+		Tests     int              `xml:"tests,attr"`
+		Failures  int              `xml:"failures,attr"`
+		Errors    int              `xml:"errors,attr"`
+		Skipped   int              `xml:"skipped,attr"`
+		Time      string           `xml:"time,attr"`
+		ID        int              `xml:"id,attr"`
+		Package   string           `xml:"package,attr"`
+		Hostname  string           `xml:"hostname,attr"`
+		Timestamp string           `xml:"timestamp,attr"`
+		Props     struct{}         `xml:"properties"`
+		Cases     []junit.Testcase `xml:"testcase"`
+		SystemOut string           `xml:"system-out"`
+		SystemErr string           `xml:"system-err"`
+	}
+	doc := struct {
+		XMLName xml.Name `xml:"testsuites"`
+		Suites  []suite  `xml:"testsuite"`
+	}{}
+	for i, s := range out.Suites {
+		st := suite{Name: s.Name, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Skipped: s.Skipped, Time: s.Time,
+			ID: i, Package: s.Package, Hostname: s.Hostname, Timestamp: s.Timestamp, Cases: s.Testcases}
+		if s.SystemOut != nil {
+			st.SystemOut = s.SystemOut.Data
 		}
-		s.Cases = append(s.Cases, tc)
-	}
-	for p, out := range r.BuildFailures {
-		s := suite(p)
-		s.Errors++
-		s.Tests++
-		s.Cases = append(s.Cases, testcase{Name: "[build]", Classname: p, Time: "0.000",
-			Failure: &failure{Message: "package failed to build or run", Type: "go.build", Body: out}})
-	}
-	sort.Strings(pkgs)
-	var doc testsuites
-	for i, p := range pkgs {
-		s := byPkg[p]
-		s.ID = i
-		doc.Suites = append(doc.Suites, *s)
+		doc.Suites = append(doc.Suites, st)
 	}
 	b, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
@@ -280,10 +207,6 @@ func skipReason(out string) string {
 	}
 	return "skipped"
 }
-
-func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
-
-func fmtSeconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
 func firstLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")

@@ -224,3 +224,15 @@ func TestArgsRefuseDirOutsideTheSource(t *testing.T) {
 		t.Errorf("dir ./svc/: %v", err)
 	}
 }
+
+// A block listed twice (profiles of several packages merged, -coverpkg)
+// counts once, covered when either run covered it.
+func TestCoverageCountsADuplicateBlockOnce(t *testing.T) {
+	c, err := ParseProfile([]byte("mode: set\na.go:1.1,2.2 3 0\nb.go:1.1,2.2 2 0\na.go:1.1,2.2 3 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Statements != 5 || c.Covered != 3 {
+		t.Errorf("%+v, want 5 statements, 3 covered", c)
+	}
+}
