@@ -278,6 +278,9 @@ func ResultsDir(client *dagger.Client, st *pipeline.State) (*dagger.Directory, e
 	for _, k := range kinds {
 		name := reportNames[k]
 		if name == "" {
+			name = scan.ReportFile(k)
+		}
+		if name == "" {
 			name = path.Base(k)
 		}
 		st.Results.Files[k] = name

@@ -157,6 +157,12 @@ func TestQueryCheckRunsStagesInOrderAndAssemblesResults(t *testing.T) {
 	if len(out.State.Variants) != 2 {
 		t.Errorf("%d variants", len(out.State.Variants))
 	}
+	if got := strings.Join(out.State.Results.Scanned, ","); got != "image,image-linux-arm64" || !strings.Contains(Summary(out.State.Results), "scanned: image, image-linux-arm64") {
+		t.Errorf("scanned %q:\n%s", got, Summary(out.State.Results))
+	}
+	if n := strings.Count(conn.All(), `["trivy","image","--input"`); n != 2 {
+		t.Errorf("trivy ran %d image scans, want one per platform", n)
+	}
 	if out.State.Results.Version != "0.1.0-2-g0123456" {
 		t.Errorf("version %q", out.State.Results.Version)
 	}
@@ -164,7 +170,9 @@ func TestQueryCheckRunsStagesInOrderAndAssemblesResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := conn.AssertQueried(t, `withNewFile(contents:"{`, `path:"results.json"`)
-	for _, f := range []string{`path:"junit.xml"`, `path:"coverage.out"`, `path:"test.json"`, `path:"trivy.json"`, `path:"sbom.cdx.json"`, `path:"trivy.sarif"`, `path:"gl-container-scanning-report.json"`} {
+	for _, f := range []string{`path:"junit.xml"`, `path:"coverage.out"`, `path:"test.json"`, `path:"trivy.json"`, `path:"sbom.cdx.json"`, `path:"trivy.sarif"`, `path:"gl-container-scanning-report.json"`,
+		// every platform variant is scanned; the second one's reports are named by platform
+		`path:"trivy-image-linux-arm64.json"`, `path:"trivy-image-linux-arm64.sarif"`, `path:"scan-summary-image-linux-arm64.md"`} {
 		if !strings.Contains(q, f) {
 			t.Errorf("results directory lacks %s", f)
 		}

@@ -26,6 +26,9 @@ func Summary(r *results.Run) string {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Name, s.Status, d, note)
 	}
 	w.Flush()
+	if len(r.Scanned) > 0 {
+		fmt.Fprintf(&b, "scanned: %s\n", strings.Join(r.Scanned, ", "))
+	}
 	if r.Builder != "" {
 		fmt.Fprintf(&b, "built by the %s builder\n", r.Builder)
 	}

@@ -34,6 +34,9 @@ type Run struct {
 	Repo          string `json:"repo,omitempty"`
 	Commit        string `json:"commit,omitempty"`
 	Version       string `json:"version,omitempty"`
+	// Scanned names what the scan stage scanned: "image" (the first
+	// platform variant), "image-linux-arm64" (each other one), "source".
+	Scanned []string `json:"scanned,omitempty"`
 	// Builder is the builder that built the app ("go", "dockerfile").
 	Builder string    `json:"builder,omitempty"`
 	Started time.Time `json:"started"`

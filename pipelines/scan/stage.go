@@ -137,13 +137,25 @@ func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
 		name string
 		file *dagger.File
 	}
+	// every platform variant: a multi-arch base image may ship other
+	// package versions per architecture. The first is "image" (its
+	// reports are the SBOM and vulnerability report that get attested);
+	// the others are named by platform, e.g. "image-linux-arm64".
 	var targets []target
-	if len(s.Variants) > 0 {
-		f, err := sc.Container(s.Variants[0])
+	for i, v := range s.Variants {
+		name := "image"
+		if i > 0 {
+			p, err := v.Platform(ctx)
+			if err != nil {
+				return fmt.Errorf("scan: reading the platform of variant %d: %w", i+1, err)
+			}
+			name = "image-" + strings.ReplaceAll(string(p), "/", "-")
+		}
+		f, err := sc.Container(v)
 		if err != nil {
 			return err
 		}
-		targets = append(targets, target{"image", f})
+		targets = append(targets, target{name, f})
 	}
 	if st.Source || len(s.Variants) == 0 {
 		f, err := sc.Source(s.Source)
@@ -152,8 +164,9 @@ func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
 		}
 		targets = append(targets, target{"source", f})
 	}
-	var failed []string
+	var failed, scanned []string
 	for _, tg := range targets {
+		scanned = append(scanned, tg.name)
 		raw, err := tg.file.Contents(ctx)
 		if err != nil {
 			return fmt.Errorf("scan %s: trivy did not produce a report: %w", tg.name, err)
@@ -167,10 +180,31 @@ func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
 			failed = append(failed, fmt.Sprintf("%s: %s", tg.name, gateReason(o.Gate)))
 		}
 	}
+	if s.Results != nil {
+		s.Results.Scanned = scanned
+	}
 	if len(failed) > 0 {
 		return fmt.Errorf("policy gate failed: %s", strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+// ReportFile is the results-directory file name of a report kind this
+// stage adds ("sarif-image-linux-arm64" → "trivy-image-linux-arm64.sarif"),
+// or "" for a kind it does not know.
+func ReportFile(kind string) string {
+	for _, k := range []struct{ kind, base, ext string }{
+		{KindTrivyJSON, "trivy", ".json"}, {KindSARIF, "trivy", ".sarif"}, {KindSBOM, "sbom", ".cdx.json"},
+		{KindGitLab, "gl-container-scanning-report", ".json"}, {KindSummary, "scan-summary", ".md"},
+	} {
+		if kind == k.kind {
+			return k.base + k.ext
+		}
+		if suffix, ok := strings.CutPrefix(kind, k.kind+"-"); ok {
+			return k.base + "-" + suffix + k.ext
+		}
+	}
+	return ""
 }
 
 func (st Stage) record(s *pipeline.State, name string, raw *dagger.File, o *Outcome) {
@@ -190,7 +224,9 @@ func (st Stage) record(s *pipeline.State, name string, raw *dagger.File, o *Outc
 	add(KindSBOM, "sbom"+suffix+".cdx.json", o.Outputs.CycloneDX)
 	add(KindGitLab, "gl-container-scanning-report"+suffix+".json", o.Outputs.GitLab)
 	add(KindSummary, "scan-summary"+suffix+".md", append(o.Outputs.Markdown, "\n"+o.Gate.Summary()...))
-	if s.Results != nil {
+	// findings are counted once: other platforms' variants mostly repeat
+	// the first one's; they gate, and their reports are kept
+	if s.Results != nil && !strings.HasPrefix(name, "image-") {
 		if s.Results.Findings == nil {
 			s.Results.Findings = map[string]int{}
 		}
