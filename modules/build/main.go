@@ -72,7 +72,7 @@ func (m *Build) Go(
 	// Images file: a JSON object from image name to reference.
 	// +optional
 	imagesFile *dagger.File,
-) ([]*dagger.Container, error) {
+) (*Built, error) {
 	lib, err := bridge.Connect(ctx)
 	if err != nil {
 		return nil, err
@@ -111,11 +111,23 @@ func (m *Build) Go(
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*dagger.Container, len(ids))
+	out := &Built{}
 	for i, id := range ids {
-		out[i] = dag.LoadContainerFromID(dagger.ContainerID(id))
+		out.Variants = append(out.Variants, dag.LoadContainerFromID(dagger.ContainerID(id)))
+		out.Platforms = append(out.Platforms, plan.Steps[i].Platform.String())
 	}
 	return out, nil
+}
+
+// Built is what go returns: the image, one container per platform. An
+// object rather than a bare list, because Dagger v0.21.9's Go code
+// generator writes a list-returning function named Go as `type go struct`
+// in every module that depends on this one, which does not compile.
+type Built struct {
+	// One container per platform, in the order of Platforms.
+	Variants []*dagger.Container
+	// The platforms built, e.g. linux/amd64.
+	Platforms []string
 }
 
 // Version prints the version paved would stamp on a build of source.

@@ -23,7 +23,7 @@ func (m *CustomPipeline) Check(
 	// +default="examples/custom-pipeline"
 	dir string,
 ) (string, error) {
-	variants, err := dag.Build().Go(ctx, source, dagger.BuildGoOpts{Dir: dir, Main: "./cmd/quote", Platforms: []string{"linux/amd64"}})
+	variants, err := dag.Build().Go(source, dagger.BuildGoOpts{Dir: dir, Main: "./cmd/quote", Platforms: []string{"linux/amd64"}}).Variants(ctx)
 	if err != nil {
 		return "", fmt.Errorf("build: %w", err)
 	}
