@@ -70,7 +70,7 @@ func (m *Paved) Check(
 	// as a toolchain (dagger toolchain install); with dagger call -m, pass
 	// --source=. (a remote module's default would be paved's own tree).
 	// +defaultPath="/"
-	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/dist", "**/build", "**/target", "**/.terraform", "**/.dagger/sdk", "**/internal/dagger"]
+	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"]
 	source *dagger.Directory,
 	// Folder of the Go module inside source (monorepos), e.g. services/api.
 	// +optional
@@ -263,7 +263,7 @@ func (m *Paved) Version(
 	// as a toolchain (dagger toolchain install); with dagger call -m, pass
 	// --source=. (a remote module's default would be paved's own tree).
 	// +defaultPath="/"
-	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/dist", "**/build", "**/target", "**/.terraform", "**/.dagger/sdk", "**/internal/dagger"]
+	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"]
 	source *dagger.Directory,
 	// Tool image overrides as name=reference (git runs in the go image).
 	// +optional

@@ -28,7 +28,7 @@ func (m *Paved) Ship(
 	// as a toolchain (dagger toolchain install); with dagger call -m, pass
 	// --source=. (a remote module's default would be paved's own tree).
 	// +defaultPath="/"
-	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/dist", "**/build", "**/target", "**/.terraform", "**/.dagger/sdk", "**/internal/dagger"]
+	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"]
 	source *dagger.Directory,
 	// Repositories to publish to, e.g. ghcr.io/acme/app (repeatable). None:
 	// the ephemeral embedded registry.
