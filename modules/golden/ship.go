@@ -10,6 +10,7 @@ import (
 	"github.com/paved-ci/paved/pipelines/golden"
 	"github.com/paved-ci/paved/pipelines/gotool"
 	"github.com/paved-ci/paved/pipelines/publish"
+	"github.com/paved-ci/paved/pipelines/regconn"
 	"github.com/paved-ci/paved/pipelines/scan"
 	"github.com/paved-ci/paved/pipelines/sign"
 	tagrules "github.com/paved-ci/paved/pipelines/tags"
@@ -108,6 +109,19 @@ func (m *Paved) Ship(
 	// Docker config.json with credentials for several registries.
 	// +optional
 	dockerConfig *dagger.Secret,
+	// Credentials for more registries, as HOST=USER (repeatable), each
+	// paired in order with a --registry-auth-secret, e.g. quay.io=robot+ci.
+	// +optional
+	registryAuth []string,
+	// The password or token of each --registry-auth, in the same order.
+	// +optional
+	registryAuthSecret []*dagger.Secret,
+	// CA certificate(s), PEM, of a registry with a private CA, trusted besides the system roots.
+	// +optional
+	registryCa *dagger.File,
+	// Registry hosts spoken to over plain HTTP (explicit opt-in), e.g. registry.internal:5000.
+	// +optional
+	insecureRegistry []string,
 	// Replace an existing release tag that points at another digest.
 	// +optional
 	allowOverwrite bool,
@@ -201,7 +215,19 @@ func (m *Paved) Ship(
 	}
 	regPassword, dockerCfg, key, keyPassword, token := creds[0], creds[1], creds[2], creds[3], creds[4]
 
-	auth, err := publish.AuthArgs{Repos: image, Username: registryUsername, Password: regPassword}.Resolve()
+	more, err := bridge.Secrets(ctx, lib, registryAuthSecret...)
+	if err != nil {
+		return nil, err
+	}
+	chained, err := publish.PairAuth(registryAuth, more)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := publish.AuthArgs{Repos: image, Username: registryUsername, Password: regPassword, Chained: chained}.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	ca, err := bridge.FileBytes(ctx, lib, "registry-ca", registryCa)
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +248,7 @@ func (m *Paved) Ship(
 			Repos: image, Name: name, Auth: auth, DockerConfig: dockerCfg,
 			Tags:           tagrules.Options{Extra: tags, Prefix: tagPrefix, Suffix: tagSuffix, TrustShallowTags: trustShallowTags},
 			AllowOverwrite: allowOverwrite, AuthHint: publish.AuthHint,
+			CA: ca, Insecure: insecureRegistry,
 			RefArgs: tagArgs(gitRef, prNumber, defaultBranch),
 		},
 		Sign: sign.Inputs{
@@ -288,6 +315,12 @@ func (m *Paved) Verify(
 	// Registry password or token.
 	// +optional
 	registryPassword *dagger.Secret,
+	// CA certificate(s), PEM, of a registry with a private CA, trusted besides the system roots.
+	// +optional
+	registryCa *dagger.File,
+	// Registry hosts spoken to over plain HTTP (explicit opt-in), e.g. registry.internal:5000.
+	// +optional
+	insecureRegistry []string,
 ) (string, error) {
 	lib, err := bridge.Connect(ctx)
 	if err != nil {
@@ -302,7 +335,12 @@ func (m *Paved) Verify(
 	if err != nil {
 		return "", err
 	}
-	return sign.Gate(ctx, image, files[0], sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest}, registryUsername, pw[0], nil)
+	ca, err := bridge.FileBytes(ctx, lib, "registry-ca", registryCa)
+	if err != nil {
+		return "", err
+	}
+	return sign.Gate(ctx, image, files[0], sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest},
+		sign.Access{Username: registryUsername, Password: pw[0], Conn: regconn.Options{CA: ca, Insecure: insecureRegistry}})
 }
 
 func tagArgs(ref, pr, def string) tagrules.Args {

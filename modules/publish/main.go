@@ -197,6 +197,12 @@ func (m *Publish) Publish(
 	// Repository name in the embedded registry; default from the git remote.
 	// +optional
 	name string,
+	// CA certificate(s), PEM, of a registry with a private CA, trusted besides the system roots.
+	// +optional
+	registryCa *dagger.File,
+	// Registry hosts spoken to over plain HTTP (explicit opt-in), e.g. registry.internal:5000.
+	// +optional
+	insecureRegistry []string,
 	// Tool image overrides as name=reference, e.g. registry=mirror.example.com/registry:3.
 	// +optional
 	imageOverride []string,
@@ -255,7 +261,13 @@ func (m *Publish) Publish(
 	if err != nil {
 		return nil, err
 	}
+	ca, err := bridge.FileBytes(ctx, lib, "registry-ca", registryCa)
+	if err != nil {
+		return nil, err
+	}
 	img, err := publish.Ship(ctx, lib, vs, publish.ShipOptions{
+		CA:             ca,
+		Insecure:       insecureRegistry,
 		Repos:          image,
 		Tags:           tags.Options{Extra: extraTag, Prefix: tagPrefix, Suffix: tagSuffix, TrustShallowTags: trustShallowTags},
 		RefArgs:        tags.Args{GitRef: gitRef, PullRequest: prNumber, DefaultBranch: defaultBranch},

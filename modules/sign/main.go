@@ -134,5 +134,5 @@ func (m *Sign) Verify(
 	if err != nil {
 		return "", err
 	}
-	return sign.Gate(ctx, image, files[0], sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest}, registryUsername, secrets[0], nil)
+	return sign.Gate(ctx, image, files[0], sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest}, sign.Access{Username: registryUsername, Password: secrets[0]})
 }

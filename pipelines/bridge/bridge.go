@@ -155,3 +155,20 @@ func ImageSet[I ~string, T interface {
 	}
 	return images.FromArgs(overrides, mirror, strings.TrimSpace(content))
 }
+
+// FileBytes is the content of an optional file argument of a module
+// (nil when it was not given); what names the argument in errors.
+func FileBytes[I ~string, T interface {
+	comparable
+	IDer[I]
+}](ctx context.Context, c *dagger.Client, what string, f T) ([]byte, error) {
+	fs, err := Files(ctx, c, f)
+	if err != nil || fs[0] == nil {
+		return nil, err
+	}
+	s, err := fs[0].Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	return []byte(s), nil
+}

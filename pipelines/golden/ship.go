@@ -85,6 +85,7 @@ func (s signStage) Run(ctx context.Context, st *pipeline.State) error {
 		signer := s.run.sign
 		signer.Reachable = func(string) (string, error) { return ref, nil }
 		signer.Inputs.Insecure = s.run.prepared.PlainHTTP(ref)
+		signer.Inputs.RegistryCA = s.run.prepared.CA
 		if err := signer.Run(ctx, st); err != nil {
 			return fmt.Errorf("%s: %w (no tag was written)", ref, err)
 		}

@@ -3,6 +3,7 @@ package publish
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"dagger.io/dagger"
 )
@@ -63,4 +64,38 @@ func (a AuthArgs) Resolve() ([]RegistryAuth, error) {
 		}
 	}
 	return append(kept, RegistryAuth{Registry: host, Username: a.Username, Secret: a.Password, Source: "--registry-password"}), nil
+}
+
+// PairAuth turns ship's --registry-auth HOST=USER and --registry-auth-secret
+// lists (paired in order) into credentials for several registries, one
+// per host; secrets stay Dagger secrets.
+func PairAuth(hosts []string, secrets []*dagger.Secret) ([]RegistryAuth, error) {
+	if len(hosts) != len(secrets) {
+		return nil, fmt.Errorf("--registry-auth and --registry-auth-secret pair up in order: %d hosts but %d secrets (give one secret per HOST=USER)", len(hosts), len(secrets))
+	}
+	var out []RegistryAuth
+	seen := map[string]bool{}
+	for i, hu := range hosts {
+		h, user, ok := strings.Cut(hu, "=")
+		if !ok || strings.TrimSpace(user) == "" {
+			return nil, fmt.Errorf("--registry-auth %q: want HOST=USER, e.g. quay.io=robot+ci (the password goes in --registry-auth-secret)", hu)
+		}
+		h = strings.ToLower(strings.TrimSpace(h))
+		if strings.Contains(h, "/") {
+			return nil, fmt.Errorf("--registry-auth %q: give the registry host without scheme or path, e.g. quay.io=robot+ci", hu)
+		}
+		host, err := normalizeHost(h)
+		if err != nil {
+			return nil, fmt.Errorf("--registry-auth %q: %v", hu, err)
+		}
+		if seen[host] {
+			return nil, fmt.Errorf("--registry-auth: %s is given twice", host)
+		}
+		if secrets[i] == nil {
+			return nil, fmt.Errorf("--registry-auth-secret %d (for %s) is missing", i+1, host)
+		}
+		seen[host] = true
+		out = append(out, RegistryAuth{Registry: host, Username: strings.TrimSpace(user), Secret: secrets[i], Source: "--registry-auth " + host})
+	}
+	return out, nil
 }

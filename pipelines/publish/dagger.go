@@ -166,7 +166,9 @@ type Options struct {
 	AllowOverwrite bool
 	// Insecure lists registry hosts spoken to over plain HTTP.
 	Insecure []string
-	Retry    Retry
+	// CA is a PEM bundle trusted besides the system roots.
+	CA    []byte
+	Retry Retry
 	// AuthHint says which argument to set for a host without a
 	// credential; %s is the host.
 	AuthHint string
@@ -225,7 +227,7 @@ func PrepareVariants(ctx context.Context, client *dagger.Client, variants []*dag
 	if err != nil {
 		return nil, err
 	}
-	p := &Publisher{Auth: auth, Insecure: append([]string(nil), o.Insecure...), Retry: o.Retry, AuthHint: o.AuthHint}
+	p := &Publisher{Auth: auth, Insecure: append([]string(nil), o.Insecure...), CA: o.CA, Retry: o.Retry, AuthHint: o.AuthHint}
 	repos, err := p.parseRepos(o.Repos)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/paved-ci/paved/pipelines/regconn"
 	"github.com/paved-ci/paved/pipelines/tags"
 )
 
@@ -59,6 +60,8 @@ type Publisher struct {
 	// Insecure lists hosts spoken to over plain HTTP (a Dagger service
 	// endpoint, for example). Loopback hosts always are.
 	Insecure []string
+	// CA is a PEM bundle trusted besides the system roots.
+	CA []byte
 	// Transport replaces the HTTP transport (tests count requests).
 	Transport http.RoundTripper
 	// AuthHint says, for a host with no credential, which argument or
@@ -176,8 +179,14 @@ func (p *Publisher) options(ctx context.Context) []remote.Option {
 		remote.WithRetryBackoff(remote.Backoff{Duration: r.Base, Factor: 2, Jitter: 0.1, Steps: r.Attempts}),
 		remote.WithRetryStatusCodes(retryCodes...),
 	}
-	if p.Transport != nil {
+	switch {
+	case p.Transport != nil:
 		opts = append(opts, remote.WithTransport(p.Transport))
+	case len(p.CA) > 0:
+		// checked by Validate before anything ran
+		if t, err := (regconn.Options{CA: p.CA}).Transport(remote.DefaultTransport.(*http.Transport)); err == nil {
+			opts = append(opts, remote.WithTransport(t))
+		}
 	}
 	return opts
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/paved-ci/paved/pipelines/gitmeta"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/pipeline"
+	"github.com/paved-ci/paved/pipelines/regconn"
 	"github.com/paved-ci/paved/pipelines/results"
 	"github.com/paved-ci/paved/pipelines/tags"
 )
@@ -31,9 +32,12 @@ type ShipOptions struct {
 	// DockerConfig is a Docker config.json with "auths" entries.
 	DockerConfig   *dagger.Secret
 	AllowOverwrite bool
-	Insecure       []string
-	AuthHint       string
-	Retry          Retry
+	// Insecure lists registry hosts spoken to over plain HTTP; CA is a
+	// PEM bundle trusted besides the system roots.
+	Insecure []string
+	CA       []byte
+	AuthHint string
+	Retry    Retry
 	// Annotations for the index; nil mirrors the first variant's
 	// org.opencontainers.image.* labels.
 	Annotations map[string]string
@@ -52,6 +56,9 @@ type ShipOptions struct {
 // Validate checks what needs no engine and no registry: every target
 // repository and the tag options, so a typo fails before the build.
 func (o ShipOptions) Validate() error {
+	if err := (regconn.Options{CA: o.CA, Insecure: o.Insecure}).Validate(); err != nil {
+		return err
+	}
 	for _, r := range o.Repos {
 		if _, err := ParseRepo(r, o.Insecure); err != nil {
 			return err
@@ -77,6 +84,8 @@ type ShipPrepared struct {
 	img       *results.Image
 	engineRef func(string) string
 	insecure  []string
+	// CA is the registry CA the targets were reached with (sign needs it too).
+	CA []byte
 }
 
 // Refs are repository@digest in each target, as this process reaches them
@@ -143,7 +152,7 @@ func PrepareShip(ctx context.Context, client *dagger.Client, variants []*dagger.
 	}
 	po := Options{
 		Repos: o.Repos, Tags: plan.Tags, Auth: o.Auth, DockerConfig: o.DockerConfig,
-		Annotations: ann, AllowOverwrite: o.AllowOverwrite, Insecure: o.Insecure,
+		Annotations: ann, AllowOverwrite: o.AllowOverwrite, Insecure: o.Insecure, CA: o.CA,
 		Retry: o.Retry, AuthHint: o.AuthHint,
 	}
 	ephemeral := len(o.Repos) == 0
@@ -182,7 +191,7 @@ func PrepareShip(ctx context.Context, client *dagger.Client, variants []*dagger.
 		return s
 	}
 	img := &results.Image{Ref: engineRef(po.Repos[0]) + "@" + st.Digest(), Digest: st.Digest(), Ephemeral: ephemeral, Platforms: platforms}
-	return &ShipPrepared{staged: st, img: img, engineRef: engineRef, insecure: po.Insecure}, nil
+	return &ShipPrepared{staged: st, img: img, engineRef: engineRef, insecure: po.Insecure, CA: o.CA}, nil
 }
 
 var repoChars = regexp.MustCompile(`[^a-z0-9._-]+`)

@@ -18,6 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
+
+	"github.com/paved-ci/paved/pipelines/regconn"
 )
 
 // Registry says how to reach the registry holding the image. The zero
@@ -43,6 +45,9 @@ type Registry struct {
 	// Timeout bounds connecting and waiting for response headers of one
 	// request (default 30s). The whole operation is bounded by ctx.
 	Timeout time.Duration
+	// CA is a PEM bundle trusted besides the system roots (a registry
+	// with a private CA).
+	CA []byte
 	// Transport replaces the HTTP transport (tests).
 	Transport http.RoundTripper
 }
@@ -99,6 +104,9 @@ func (r Registry) remoteOptions(ctx context.Context, repo name.Repository) ([]re
 		t.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext
 		t.ResponseHeaderTimeout = timeout
 		t.TLSHandshakeTimeout = timeout
+		if t, err = (regconn.Options{CA: r.CA}).Transport(t); err != nil {
+			return nil, err
+		}
 		rt = t
 	}
 	return []remote.Option{

@@ -7,7 +7,10 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/paved-ci/paved/pipelines/pipeline"
+	"github.com/paved-ci/paved/pipelines/regconn"
 )
 
 // Inputs are what module code passes to SignImage. Secrets arrive as
@@ -38,7 +41,9 @@ type Inputs struct {
 	DockerConfig     *dagger.Secret
 	// Insecure speaks plain HTTP to the image's registry (the embedded
 	// registry of a ship run, or one the user opted into).
-	Insecure    bool
+	Insecure bool
+	// RegistryCA is a PEM bundle trusted besides the system roots.
+	RegistryCA  []byte
 	Annotations map[string]string
 }
 
@@ -66,7 +71,7 @@ func SignImage(ctx context.Context, in Inputs) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg.Insecure = in.Insecure
+	reg.Insecure, reg.CA = in.Insecure, in.RegistryCA
 	req := Request{Image: in.Image, Provenance: in.Provenance, Registry: reg, Annotations: in.Annotations}
 	if in.SBOM != nil {
 		s, err := in.SBOM.Contents(ctx)
@@ -90,7 +95,7 @@ func SignImage(ctx context.Context, in Inputs) (*Result, error) {
 // VerifyImage is the deploy gate for module code: registry credentials as
 // secrets, the public key as a file. The verdict is returned even when it
 // refuses; callers fail on Verdict.Err().
-func VerifyImage(ctx context.Context, image string, publicKey *dagger.File, p Policy, username string, password, dockerConfig *dagger.Secret) (*Verdict, error) {
+func VerifyImage(ctx context.Context, image string, publicKey *dagger.File, p Policy, a Access) (*Verdict, error) {
 	if publicKey != nil {
 		s, err := publicKey.Contents(ctx)
 		if err != nil {
@@ -98,11 +103,27 @@ func VerifyImage(ctx context.Context, image string, publicKey *dagger.File, p Po
 		}
 		p.PublicKey = []byte(s)
 	}
-	reg, err := registryFrom(ctx, username, password, dockerConfig)
+	if err := a.Conn.Validate(); err != nil {
+		return nil, err
+	}
+	reg, err := registryFrom(ctx, a.Username, a.Password, a.DockerConfig)
 	if err != nil {
 		return nil, err
 	}
+	reg.CA = a.Conn.CA
+	if ref, err := name.ParseReference(image); err == nil {
+		reg.Insecure = a.Conn.IsInsecure(ref.Context().RegistryStr())
+	}
 	return Verify(ctx, image, p, reg)
+}
+
+// Access is how verify reaches the image's registry: credentials (secrets)
+// and, for a company registry, a private CA or an opted-in plain-HTTP host.
+type Access struct {
+	Username     string
+	Password     *dagger.Secret
+	DockerConfig *dagger.Secret
+	Conn         regconn.Options
 }
 
 func registryFrom(ctx context.Context, user string, password, dockerConfig *dagger.Secret) (Registry, error) {
@@ -203,8 +224,8 @@ func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
 
 // Gate is VerifyImage as a deploy gate: the verdict's text when the image
 // passes, an error carrying every failed check and the text when not.
-func Gate(ctx context.Context, image string, publicKey *dagger.File, p Policy, username string, password, dockerConfig *dagger.Secret) (string, error) {
-	v, err := VerifyImage(ctx, image, publicKey, p, username, password, dockerConfig)
+func Gate(ctx context.Context, image string, publicKey *dagger.File, p Policy, a Access) (string, error) {
+	v, err := VerifyImage(ctx, image, publicKey, p, a)
 	if err != nil {
 		return "", err
 	}

@@ -108,7 +108,7 @@ func TestQueryVerifyImageReadsKeyFileAndRegistrySecret(t *testing.T) {
 	})
 	client, conn := daggertest.New(t, glueAnswers(map[string]string{"cosign.pub": string(k.pub), "registry-password": regPw}))
 	v, err := VerifyImage(t.Context(), d.String(), client.LoadFileFromID("cosign.pub"), Policy{Require: allTypes, MaxSeverity: "HIGH"},
-		"ci", client.LoadSecretFromID("registry-password"), nil)
+		Access{Username: "ci", Password: client.LoadSecretFromID("registry-password")})
 	if err != nil || !v.Passed {
 		t.Fatalf("%v %v", err, v.Err())
 	}
