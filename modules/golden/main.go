@@ -66,11 +66,6 @@ type Run struct {
 func (m *Paved) Check(
 	ctx context.Context,
 	// Repository root, with .git (version and commit come from git).
-	// Default: the repository root of the project that installed paved
-	// as a toolchain (dagger toolchain install); with dagger call -m, pass
-	// --source=. (a remote module's default would be paved's own tree).
-	// +defaultPath="/"
-	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"]
 	source *dagger.Directory,
 	// Folder of the Go module inside source (monorepos), e.g. services/api.
 	// +optional
@@ -259,11 +254,6 @@ func (r *Run) setImage(ctx context.Context, lib *daggerlib.Client, variants []*d
 func (m *Paved) Version(
 	ctx context.Context,
 	// Repository root, with .git.
-	// Default: the repository root of the project that installed paved
-	// as a toolchain (dagger toolchain install); with dagger call -m, pass
-	// --source=. (a remote module's default would be paved's own tree).
-	// +defaultPath="/"
-	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"]
 	source *dagger.Directory,
 	// Tool image overrides as name=reference (git runs in the go image).
 	// +optional

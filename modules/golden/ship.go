@@ -25,11 +25,6 @@ import (
 func (m *Paved) Ship(
 	ctx context.Context,
 	// Repository root, with .git (version, commit and tags come from git).
-	// Default: the repository root of the project that installed paved
-	// as a toolchain (dagger toolchain install); with dagger call -m, pass
-	// --source=. (a remote module's default would be paved's own tree).
-	// +defaultPath="/"
-	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"]
 	source *dagger.Directory,
 	// Repositories to publish to, e.g. ghcr.io/acme/app (repeatable). None:
 	// the ephemeral embedded registry.
