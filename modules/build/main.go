@@ -10,7 +10,6 @@ import (
 	"github.com/paved-ci/paved/pipelines/bridge"
 	"github.com/paved-ci/paved/pipelines/build"
 	"github.com/paved-ci/paved/pipelines/golden"
-	"github.com/paved-ci/paved/pipelines/gotool"
 )
 
 // Build is paved's build stage.
@@ -90,15 +89,11 @@ func (m *Build) Go(
 	if err != nil {
 		return nil, err
 	}
-	netrcs, err := bridge.Secrets(ctx, lib, netrc)
+	env, netrcSecret, err := bridge.GoModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc)
 	if err != nil {
 		return nil, err
 	}
-	env := gotool.ModuleEnv(goproxy, goprivate, gonosumdb)
-	if err := gotool.CheckEnv(env); err != nil {
-		return nil, err
-	}
-	opts := build.GoOptions{Dir: dir, Main: main, Binary: binary, Platforms: platforms, Tags: tags, Ldflags: ldflags, Env: env, Netrc: netrcs[0], Images: imgs}
+	opts := build.GoOptions{Dir: dir, Main: main, Binary: binary, Platforms: platforms, Tags: tags, Ldflags: ldflags, Env: env, Netrc: netrcSecret, Images: imgs}
 	plan, err := build.NewPlan(opts, git)
 	if err != nil {
 		return nil, err

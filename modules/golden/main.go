@@ -16,7 +16,6 @@ import (
 	"github.com/paved-ci/paved/pipelines/build"
 	buildopts "github.com/paved-ci/paved/pipelines/builder"
 	"github.com/paved-ci/paved/pipelines/golden"
-	"github.com/paved-ci/paved/pipelines/gotool"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/publish"
 	"github.com/paved-ci/paved/pipelines/scan"
@@ -171,7 +170,7 @@ func (m *Paved) Check(
 	if err != nil {
 		return nil, err
 	}
-	netrcs, err := bridge.Secrets(ctx, lib, netrc)
+	goEnv, netrcSecret, err := bridge.GoModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +179,7 @@ func (m *Paved) Check(
 		App: buildopts.Options{
 			Dir: dir, Platforms: platforms,
 			Main: main, Tags: buildTags, Race: race, Lint: lint,
-			Env: gotool.ModuleEnv(goproxy, goprivate, gonosumdb), Netrc: netrcs[0],
+			Env: goEnv, Netrc: netrcSecret,
 			Dockerfile: dockerfile, BuildArgs: buildArgs, BuildSecrets: secrets, TestCommand: testCommand,
 		},
 		Skip:              skip,

@@ -8,7 +8,6 @@ import (
 	"github.com/paved-ci/paved/pipelines/bridge"
 	buildopts "github.com/paved-ci/paved/pipelines/builder"
 	"github.com/paved-ci/paved/pipelines/golden"
-	"github.com/paved-ci/paved/pipelines/gotool"
 	"github.com/paved-ci/paved/pipelines/publish"
 	"github.com/paved-ci/paved/pipelines/regconn"
 	"github.com/paved-ci/paved/pipelines/scan"
@@ -200,7 +199,7 @@ func (m *Paved) Ship(
 	if err != nil {
 		return nil, err
 	}
-	netrcs, err := bridge.Secrets(ctx, lib, netrc)
+	goEnv, netrcSecret, err := bridge.GoModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +231,7 @@ func (m *Paved) Ship(
 			App: buildopts.Options{
 				Dir: dir, Platforms: platforms,
 				Main: main, Tags: buildTags, Race: race, Lint: lint,
-				Env: gotool.ModuleEnv(goproxy, goprivate, gonosumdb), Netrc: netrcs[0],
+				Env: goEnv, Netrc: netrcSecret,
 				Dockerfile: dockerfile, BuildArgs: buildArgs, BuildSecrets: secrets, TestCommand: testCommand,
 			},
 			Skip:              skip,

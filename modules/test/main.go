@@ -9,7 +9,6 @@ import (
 	"dagger/test/internal/dagger"
 
 	"github.com/paved-ci/paved/pipelines/bridge"
-	"github.com/paved-ci/paved/pipelines/gotool"
 	gotest "github.com/paved-ci/paved/pipelines/test"
 )
 
@@ -104,15 +103,11 @@ func (m *Test) Go(
 	if err != nil {
 		return nil, err
 	}
-	netrcs, err := bridge.Secrets(ctx, lib, netrc)
+	env, netrcSecret, err := bridge.GoModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc)
 	if err != nil {
 		return nil, err
 	}
-	env := gotool.ModuleEnv(goproxy, goprivate, gonosumdb)
-	if err := gotool.CheckEnv(env); err != nil {
-		return nil, err
-	}
-	res, err := gotest.Go(ctx, lib, src, gotest.Options{Dir: dir, Packages: packages, Race: race, Tags: tags, Run: run, Short: short, Timeout: timeout, Env: env, Netrc: netrcs[0], Images: imgs})
+	res, err := gotest.Go(ctx, lib, src, gotest.Options{Dir: dir, Packages: packages, Race: race, Tags: tags, Run: run, Short: short, Timeout: timeout, Env: env, Netrc: netrcSecret, Images: imgs})
 	if err != nil {
 		return nil, err
 	}
@@ -176,15 +171,11 @@ func (m *Test) Lint(
 	if err != nil {
 		return "", err
 	}
-	netrcs, err := bridge.Secrets(ctx, lib, netrc)
+	env, netrcSecret, err := bridge.GoModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc)
 	if err != nil {
 		return "", err
 	}
-	env := gotool.ModuleEnv(goproxy, goprivate, gonosumdb)
-	if err := gotool.CheckEnv(env); err != nil {
-		return "", err
-	}
-	return gotest.Lint(ctx, lib, src, gotest.LintOptions{Dir: dir, Timeout: timeout, Env: env, Netrc: netrcs[0], Images: imgs})
+	return gotest.Lint(ctx, lib, src, gotest.LintOptions{Dir: dir, Timeout: timeout, Env: env, Netrc: netrcSecret, Images: imgs})
 }
 
 func loadFile[I ~string, T interface {

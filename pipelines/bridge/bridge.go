@@ -11,6 +11,7 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/paved-ci/paved/pipelines/gotool"
 	"github.com/paved-ci/paved/pipelines/images"
 )
 
@@ -171,4 +172,22 @@ func FileBytes[I ~string, T interface {
 		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	return []byte(s), nil
+}
+
+// GoModules converts the private-module flags every Go function takes:
+// --goproxy/--goprivate/--gonosumdb as checked toolchain settings, and the
+// optional --netrc secret.
+func GoModules[I ~string, T interface {
+	comparable
+	IDer[I]
+}](ctx context.Context, c *dagger.Client, proxy, private, noSumDB string, netrc T) (map[string]string, *dagger.Secret, error) {
+	env := gotool.ModuleEnv(proxy, private, noSumDB)
+	if err := gotool.CheckEnv(env); err != nil {
+		return nil, nil, err
+	}
+	s, err := Secrets(ctx, c, netrc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return env, s[0], nil
 }

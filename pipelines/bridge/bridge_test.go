@@ -49,3 +49,19 @@ func TestQueryImageSetReadsTheImagesFile(t *testing.T) {
 		t.Errorf("bad file: %v", err)
 	}
 }
+
+func TestQueryGoModulesChecksSettingsAndKeepsTheNetrcASecret(t *testing.T) {
+	client, conn := daggertest.New(t)
+	env, netrc, err := GoModules(t.Context(), client, "https://goproxy.example.com", "github.com/acme/*", "", client.Secret("env://NETRC"))
+	if err != nil || netrc == nil || len(env) != 2 || env["GOPRIVATE"] != "github.com/acme/*" {
+		t.Fatalf("env %v netrc %v err %v", env, netrc, err)
+	}
+	conn.AssertQueried(t, `secret(uri:"env://NETRC"){id}`)
+	if _, n, err := GoModules(t.Context(), client, "", "", "", (*dagger.Secret)(nil)); err != nil || n != nil {
+		t.Errorf("no netrc: %v %v", n, err)
+	}
+	if _, _, err := GoModules(t.Context(), client, "https://u:sentinel@proxy.example.com", "", "", (*dagger.Secret)(nil)); err == nil ||
+		!strings.Contains(err.Error(), "netrc") || strings.Contains(err.Error(), "sentinel") {
+		t.Errorf("credentials in the proxy URL: %v", err)
+	}
+}
