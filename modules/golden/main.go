@@ -18,11 +18,102 @@ import (
 	"github.com/paved-ci/paved/pipelines/golden"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/publish"
+	"github.com/paved-ci/paved/pipelines/regconn"
 	"github.com/paved-ci/paved/pipelines/scan"
 )
 
-// Paved is the golden-path module.
-type Paved struct{}
+// Paved is the golden-path module. Its constructor takes what every
+// function shares, once: `dagger call --source=. --image-mirror=… check`.
+// Each function still takes the same arguments, which win when given.
+type Paved struct {
+	// +private
+	Source *dagger.Directory
+	// +private
+	Workspace *dagger.Directory
+	// +private
+	WorkspacePath string
+	// +private
+	ImageOverride []string
+	// +private
+	ImageMirror string
+	// +private
+	ImagesFile *dagger.File
+	// +private
+	Goproxy string
+	// +private
+	Goprivate string
+	// +private
+	Gonosumdb string
+	// +private
+	Netrc *dagger.Secret
+	// +private
+	RegistryCa *dagger.File
+	// +private
+	InsecureRegistry []string
+}
+
+// neverSources are folders that never belong in a build context; the
+// default source also honours .gitignore.
+var neverSources = []string{"**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"}
+
+func New(
+	ctx context.Context,
+	// The workspace dagger was called in (Dagger passes it).
+	ws *dagger.Workspace,
+	// Repository root, with .git (version and commit come from git).
+	// Default: the git repository dagger was called in, with .gitignore
+	// honoured, and --dir defaults to the folder it was called from.
+	// +optional
+	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"]
+	source *dagger.Directory,
+	// Tool image overrides as name=reference, e.g. go=mirror.example.com/golang:1.26.
+	// +optional
+	imageOverride []string,
+	// Registry mirror prefix for every default image, e.g. mirror.example.com/hub.
+	// +optional
+	imageMirror string,
+	// Images file: a JSON object from image name to reference.
+	// +optional
+	imagesFile *dagger.File,
+	// Go module proxy for the toolchain (GOPROXY), e.g. https://goproxy.example.com,direct.
+	// +optional
+	goproxy string,
+	// Private module path patterns (GOPRIVATE), e.g. github.com/acme/*.
+	// +optional
+	goprivate string,
+	// Modules not checked against the checksum database (GONOSUMDB).
+	// +optional
+	gonosumdb string,
+	// netrc file with credentials for private modules (proxy or git over https), as a secret.
+	// +optional
+	netrc *dagger.Secret,
+	// CA certificate(s), PEM, of a registry with a private CA, trusted besides the system roots.
+	// +optional
+	registryCa *dagger.File,
+	// Registry hosts spoken to over plain HTTP (explicit opt-in), e.g. registry.internal:5000.
+	// +optional
+	insecureRegistry []string,
+) (*Paved, error) {
+	m := &Paved{
+		Source: source, ImageOverride: imageOverride, ImageMirror: imageMirror, ImagesFile: imagesFile,
+		Goproxy: goproxy, Goprivate: goprivate, Gonosumdb: gonosumdb, Netrc: netrc,
+		RegistryCa: registryCa, InsecureRegistry: insecureRegistry,
+	}
+	if source == nil && ws != nil {
+		p, err := ws.Path(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the folder dagger was called in (pass --source=<repository root>): %w", err)
+		}
+		m.Workspace = ws.Directory("/", dagger.WorkspaceDirectoryOpts{Exclude: neverSources, Gitignore: true})
+		m.WorkspacePath = p
+	}
+	return m, nil
+}
+
+// origin is where the default source comes from.
+func (m *Paved) origin() bridge.Origin[*dagger.Directory] {
+	return bridge.Origin[*dagger.Directory]{Given: m.Source, Workspace: m.Workspace, WorkspacePath: m.WorkspacePath}
+}
 
 // Run is the outcome of a golden-path job.
 type Run struct {
@@ -65,8 +156,14 @@ type Run struct {
 func (m *Paved) Check(
 	ctx context.Context,
 	// Repository root, with .git (version and commit come from git).
+	// Default: the constructor's --source, else the repository dagger was
+	// called in.
+	// +optional
+	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"]
 	source *dagger.Directory,
-	// Folder of the Go module inside source (monorepos), e.g. services/api.
+	// Folder of the app inside source (monorepos), e.g. services/api.
+	// Default: the folder dagger was called from, when source is the
+	// repository dagger was called in.
 	// +optional
 	dir string,
 	// Main package relative to the Go module, e.g. ./cmd/server.
@@ -161,7 +258,11 @@ func (m *Paved) Check(
 	// +optional
 	imagesFile *dagger.File,
 ) (*Run, error) {
-	lib, src, imgs, err := open(ctx, source, imageOverride, imageMirror, imagesFile)
+	source, dir, err := bridge.SourceAndDir(source, dir, m.origin())
+	if err != nil {
+		return nil, err
+	}
+	lib, src, imgs, err := m.open(ctx, source, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +271,7 @@ func (m *Paved) Check(
 	if err != nil {
 		return nil, err
 	}
-	goEnv, netrcSecret, err := bridge.GoModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc)
+	goEnv, netrcSecret, err := m.goModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc)
 	if err != nil {
 		return nil, err
 	}
@@ -197,15 +298,11 @@ func (m *Paved) Check(
 }
 
 // open starts what every job needs: the image table, a dagger.io/dagger
-// client on this session, and the source as a library directory.
-func open(ctx context.Context, source *dagger.Directory, overrides []string, mirror string, file *dagger.File) (*daggerlib.Client, *daggerlib.Directory, *images.Set, error) {
-	lib, err := bridge.Connect(ctx)
+// client on this session, and the source as a library directory. Image
+// arguments of the function win over the constructor's.
+func (m *Paved) open(ctx context.Context, source *dagger.Directory, overrides []string, mirror string, file *dagger.File) (*daggerlib.Client, *daggerlib.Directory, *images.Set, error) {
+	lib, imgs, err := m.images(ctx, overrides, mirror, file)
 	if err != nil {
-		return nil, nil, nil, err
-	}
-	imgs, err := bridge.ImageSet(ctx, lib, overrides, mirror, file)
-	if err != nil {
-		lib.Close()
 		return nil, nil, nil, err
 	}
 	src, err := bridge.Directory(ctx, lib, source)
@@ -214,6 +311,36 @@ func open(ctx context.Context, source *dagger.Directory, overrides []string, mir
 		return nil, nil, nil, err
 	}
 	return lib, src, imgs, nil
+}
+
+// images connects the library client and builds the image table.
+func (m *Paved) images(ctx context.Context, overrides []string, mirror string, file *dagger.File) (*daggerlib.Client, *images.Set, error) {
+	lib, err := bridge.Connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	imgs, err := bridge.ImageSet(ctx, lib, bridge.OrList(overrides, m.ImageOverride), bridge.Or(mirror, m.ImageMirror), bridge.Or(file, m.ImagesFile))
+	if err != nil {
+		lib.Close()
+		return nil, nil, err
+	}
+	return lib, imgs, nil
+}
+
+// goModules is the Go module access of a job: the function's flags, else
+// the constructor's.
+func (m *Paved) goModules(ctx context.Context, lib *daggerlib.Client, proxy, private, noSumDB string, netrc *dagger.Secret) (map[string]string, *daggerlib.Secret, error) {
+	return bridge.GoModules(ctx, lib, bridge.Or(proxy, m.Goproxy), bridge.Or(private, m.Goprivate), bridge.Or(noSumDB, m.Gonosumdb), bridge.Or(netrc, m.Netrc))
+}
+
+// registryConn is the registry trust of a job: the function's flags, else
+// the constructor's.
+func (m *Paved) registryConn(ctx context.Context, lib *daggerlib.Client, ca *dagger.File, insecure []string) (regconn.Options, error) {
+	b, err := bridge.FileBytes(ctx, lib, "registry-ca", bridge.Or(ca, m.RegistryCa))
+	if err != nil {
+		return regconn.Options{}, err
+	}
+	return regconn.Options{CA: b, Insecure: bridge.OrList(insecure, m.InsecureRegistry)}, nil
 }
 
 // newRun is the Run every job returns: outcome, summary, results, image.
@@ -252,7 +379,9 @@ func (r *Run) setImage(ctx context.Context, lib *daggerlib.Client, variants []*d
 // Version prints the version paved stamps on a build of source (from git).
 func (m *Paved) Version(
 	ctx context.Context,
-	// Repository root, with .git.
+	// Repository root, with .git. Default: the constructor's --source,
+	// else the repository dagger was called in.
+	// +optional
 	source *dagger.Directory,
 	// Tool image overrides as name=reference (git runs in the go image).
 	// +optional
@@ -264,7 +393,11 @@ func (m *Paved) Version(
 	// +optional
 	imagesFile *dagger.File,
 ) (string, error) {
-	lib, src, imgs, err := open(ctx, source, imageOverride, imageMirror, imagesFile)
+	source, _, err := bridge.SourceAndDir(source, "", m.origin())
+	if err != nil {
+		return "", err
+	}
+	lib, src, imgs, err := m.open(ctx, source, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return "", err
 	}
@@ -290,15 +423,11 @@ func (m *Paved) Images(
 	// +optional
 	imagesFile *dagger.File,
 ) (string, error) {
-	lib, err := bridge.Connect(ctx)
+	lib, imgs, err := m.images(ctx, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return "", err
 	}
 	defer lib.Close()
-	imgs, err := bridge.ImageSet(ctx, lib, imageOverride, imageMirror, imagesFile)
-	if err != nil {
-		return "", err
-	}
 	b, err := json.MarshalIndent(imgs.All(), "", "  ")
 	return string(b) + "\n", err
 }

@@ -9,7 +9,6 @@ import (
 	buildopts "github.com/paved-ci/paved/pipelines/builder"
 	"github.com/paved-ci/paved/pipelines/golden"
 	"github.com/paved-ci/paved/pipelines/publish"
-	"github.com/paved-ci/paved/pipelines/regconn"
 	"github.com/paved-ci/paved/pipelines/scan"
 	"github.com/paved-ci/paved/pipelines/sign"
 	tagrules "github.com/paved-ci/paved/pipelines/tags"
@@ -24,12 +23,18 @@ import (
 func (m *Paved) Ship(
 	ctx context.Context,
 	// Repository root, with .git (version, commit and tags come from git).
+	// Default: the constructor's --source, else the repository dagger was
+	// called in.
+	// +optional
+	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"]
 	source *dagger.Directory,
 	// Repositories to publish to, e.g. ghcr.io/acme/app (repeatable). None:
 	// the ephemeral embedded registry.
 	// +optional
 	image []string,
-	// Folder of the app inside source (monorepos).
+	// Folder of the app inside source (monorepos). Default: the folder
+	// dagger was called from, when source is the repository dagger was
+	// called in.
 	// +optional
 	dir string,
 	// Main package of a Go app, relative to its module.
@@ -190,7 +195,11 @@ func (m *Paved) Ship(
 	// +optional
 	imagesFile *dagger.File,
 ) (*Run, error) {
-	lib, src, imgs, err := open(ctx, source, imageOverride, imageMirror, imagesFile)
+	source, dir, err := bridge.SourceAndDir(source, dir, m.origin())
+	if err != nil {
+		return nil, err
+	}
+	lib, src, imgs, err := m.open(ctx, source, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +208,7 @@ func (m *Paved) Ship(
 	if err != nil {
 		return nil, err
 	}
-	goEnv, netrcSecret, err := bridge.GoModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc)
+	goEnv, netrcSecret, err := m.goModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +230,7 @@ func (m *Paved) Ship(
 	if err != nil {
 		return nil, err
 	}
-	ca, err := bridge.FileBytes(ctx, lib, "registry-ca", registryCa)
+	conn, err := m.registryConn(ctx, lib, registryCa, insecureRegistry)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +251,7 @@ func (m *Paved) Ship(
 			Repos: image, Name: name, Auth: auth, DockerConfig: dockerCfg,
 			Tags:           tagrules.Options{Extra: tags, Prefix: tagPrefix, Suffix: tagSuffix, TrustShallowTags: trustShallowTags},
 			AllowOverwrite: allowOverwrite, AuthHint: publish.AuthHint,
-			CA: ca, Insecure: insecureRegistry,
+			CA: conn.CA, Insecure: conn.Insecure,
 			RefArgs: tagArgs(gitRef, prNumber, defaultBranch),
 		},
 		Sign: sign.Inputs{
@@ -329,12 +338,12 @@ func (m *Paved) Verify(
 	if err != nil {
 		return "", err
 	}
-	ca, err := bridge.FileBytes(ctx, lib, "registry-ca", registryCa)
+	conn, err := m.registryConn(ctx, lib, registryCa, insecureRegistry)
 	if err != nil {
 		return "", err
 	}
 	return sign.Gate(ctx, image, files[0], sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest},
-		sign.Access{Username: registryUsername, Password: pw[0], Conn: regconn.Options{CA: ca, Insecure: insecureRegistry}})
+		sign.Access{Username: registryUsername, Password: pw[0], Conn: conn})
 }
 
 func tagArgs(ref, pr, def string) tagrules.Args {

@@ -94,10 +94,18 @@ type pkg struct {
 	types   map[string]*ast.TypeSpec
 	typeDoc map[string]*ast.CommentGroup
 	methods map[string][]*ast.FuncDecl
+	// constructor is the module's func New, whose arguments a caller passes
+	// before the function name.
+	constructor *ast.FuncDecl
 	// comments of the file each method is in: the parser attaches no Doc
 	// to parameters, so their pragmas are found by position.
 	comments map[*ast.FuncDecl][]*ast.CommentGroup
 }
+
+// Constructor is the name under which the main object lists its
+// constructor (func New): its arguments are part of the API like any
+// function's.
+const Constructor = "New"
 
 // Extract reads the Go files of the module source in dir (the main
 // package; generated internal/ code is not read) and returns the API served
@@ -121,6 +129,11 @@ func Extract(dir, module, main string) (*API, error) {
 		}
 		seen[name] = true
 		obj, refs := p.object(name)
+		if name == main && p.constructor != nil {
+			fn, _ := p.function(p.constructor)
+			fn.Returns = ""
+			obj.Functions = append([]Function{fn}, obj.Functions...)
+		}
 		a.Objects = append(a.Objects, obj)
 		queue = append(queue, refs...)
 	}
@@ -159,6 +172,11 @@ func parse(dir string) (*pkg, error) {
 					p.typeDoc[ts.Name.Name] = doc
 				}
 			case *ast.FuncDecl:
+				if d.Recv == nil && d.Name.Name == Constructor {
+					p.constructor = d
+					p.comments[d] = f.Comments
+					continue
+				}
 				if d.Recv == nil || len(d.Recv.List) != 1 || !d.Name.IsExported() {
 					continue
 				}
@@ -199,41 +217,51 @@ func (p *pkg) object(name string) (Object, []string) {
 	methods := p.methods[name]
 	sort.Slice(methods, func(i, j int) bool { return methods[i].Name.Name < methods[j].Name.Name })
 	for _, m := range methods {
-		prag := pragmas(m.Doc)
-		fn := Function{Name: m.Name.Name, Deprecated: prag["deprecated"], Cache: prag["cache"]}
-		prev := m.Type.Params.Opening
-		for _, f := range m.Type.Params.List {
-			doc := between(p.comments[m], prev, f.Pos())
-			prev = f.End()
-			t := p.expr(f.Type)
-			if t == "context.Context" {
-				continue
-			}
-			ap := pragmas(doc)
-			for _, n := range f.Names {
-				a := Arg{Name: n.Name, Type: t, Default: ap["default"], DefaultPath: ap["defaultPath"], Deprecated: ap["deprecated"]}
-				_, opt := ap["optional"]
-				_, def := ap["default"]
-				_, defPath := ap["defaultPath"]
-				a.Optional = opt || def || defPath
-				fn.Args = append(fn.Args, a)
-			}
-		}
-		if m.Type.Results != nil {
-			var rs []string
-			for _, r := range m.Type.Results.List {
-				t := p.expr(r.Type)
-				if t == "error" {
-					continue
-				}
-				rs = append(rs, t)
-				refs = append(refs, p.local(r.Type)...)
-			}
-			fn.Returns = strings.Join(rs, ", ")
-		}
+		fn, r := p.function(m)
+		refs = append(refs, r...)
 		obj.Functions = append(obj.Functions, fn)
 	}
 	return obj, refs
+}
+
+// function describes a method or the constructor and names the local
+// types it returns. Arguments Dagger injects (the caller's Workspace) are
+// not part of the API.
+func (p *pkg) function(m *ast.FuncDecl) (Function, []string) {
+	prag := pragmas(m.Doc)
+	fn := Function{Name: m.Name.Name, Deprecated: prag["deprecated"], Cache: prag["cache"]}
+	var refs []string
+	prev := m.Type.Params.Opening
+	for _, f := range m.Type.Params.List {
+		doc := between(p.comments[m], prev, f.Pos())
+		prev = f.End()
+		t := p.expr(f.Type)
+		if t == "context.Context" || t == "*dagger.Workspace" {
+			continue
+		}
+		ap := pragmas(doc)
+		for _, n := range f.Names {
+			a := Arg{Name: n.Name, Type: t, Default: ap["default"], DefaultPath: ap["defaultPath"], Deprecated: ap["deprecated"]}
+			_, opt := ap["optional"]
+			_, def := ap["default"]
+			_, defPath := ap["defaultPath"]
+			a.Optional = opt || def || defPath
+			fn.Args = append(fn.Args, a)
+		}
+	}
+	if m.Type.Results != nil {
+		var rs []string
+		for _, r := range m.Type.Results.List {
+			t := p.expr(r.Type)
+			if t == "error" {
+				continue
+			}
+			rs = append(rs, t)
+			refs = append(refs, p.local(r.Type)...)
+		}
+		fn.Returns = strings.Join(rs, ", ")
+	}
+	return fn, refs
 }
 
 // local names the struct types of this package that e mentions.

@@ -199,3 +199,65 @@ func BenchmarkExtractBuild(b *testing.B) {
 		}
 	}
 }
+
+// writeModule writes a one-file module source and extracts its API.
+func writeModule(t *testing.T, src string) *api.API {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := api.Extract(dir, "shop", "Shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+const shopWithConstructor = `package main
+
+type Shop struct {
+	// +private
+	Region string
+}
+
+func New(
+	ctx context.Context,
+	// Injected by Dagger.
+	ws *dagger.Workspace,
+	// +optional
+	source *dagger.Directory,
+	region string,
+) (*Shop, error) {
+	return &Shop{Region: region}, nil
+}
+
+func (m *Shop) Ping() string { return "pong" }
+`
+
+// The constructor's arguments are API (callers pass them before the
+// function name); the Workspace Dagger injects is not, nor +private fields.
+func TestExtractConstructor(t *testing.T) {
+	a := writeModule(t, shopWithConstructor)
+	fns := a.Objects[0].Functions
+	if len(fns) != 2 || fns[0].Name != api.Constructor || fns[1].Name != "Ping" {
+		t.Fatalf("functions: %+v", fns)
+	}
+	want := []api.Arg{{Name: "source", Type: "*dagger.Directory", Optional: true}, {Name: "region", Type: "string"}}
+	if len(fns[0].Args) != 2 || fns[0].Args[0] != want[0] || fns[0].Args[1] != want[1] {
+		t.Errorf("constructor args = %+v, want %+v", fns[0].Args, want)
+	}
+	if fns[0].Returns != "" || len(a.Objects) != 1 || len(a.Objects[0].Fields) != 0 {
+		t.Errorf("constructor returns %q; objects %+v", fns[0].Returns, a.Objects)
+	}
+
+	// Making region optional is a minor change; dropping it is breaking.
+	optional := writeModule(t, strings.Replace(shopWithConstructor, "\tregion string,", "\t// +optional\n\tregion string,", 1))
+	if d := api.Compare(a, optional); d.Level() != api.Minor {
+		t.Errorf("optional constructor arg: level %s, %v", d.Level(), d.Changes)
+	}
+	dropped := writeModule(t, strings.Replace(shopWithConstructor, "\tregion string,\n", "", 1))
+	if d := api.Compare(a, dropped); d.Level() != api.Major {
+		t.Errorf("removed constructor arg: level %s, %v", d.Level(), d.Changes)
+	}
+}
