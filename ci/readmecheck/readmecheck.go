@@ -1,6 +1,9 @@
-// Package readmecheck checks the `dagger call` lines in paved's READMEs
-// against the modules' Go source: the function, every flag and the first
-// chained field must exist, so a README never drifts from the modules.
+// Package readmecheck checks paved's Markdown pages (see Pages: the
+// README, every page under docs/ and the examples' READMEs) against the
+// repository. The `dagger call` lines are checked against the modules' Go
+// source: the function, every flag and the first chained field must exist,
+// so a page never drifts from the modules. Every relative link must point
+// at an existing file and, with an #anchor, at a heading of that page.
 package readmecheck
 
 import (
@@ -260,8 +263,9 @@ func readModule(root, dir string) (src, name string, err error) {
 	return filepath.ToSlash(rel), cfg.Name, nil
 }
 
-// nearest finds the dagger.json at or above the README's folder and
-// returns its module's source folder and name.
+// nearest finds the dagger.json at or above the page's folder (for
+// README.md and docs/, the root module's) and returns its module's
+// source folder and name.
 func nearest(root, file string) (dir, name string, err error) {
 	for d := filepath.Dir(filepath.Join(root, file)); ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "dagger.json")); err == nil {
