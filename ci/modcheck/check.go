@@ -189,6 +189,9 @@ func Check(root, dir string) error {
 	}
 
 	problems = append(problems, cachePragmas(src)...)
+	if released(root, dir) {
+		problems = append(problems, versionStamp(src)...)
+	}
 
 	pkgs, tidyErr, buildErr := compile(root, dir, src, cfg.Include, mf.Module.Mod.Path)
 	if _, err := os.Stat(filepath.Join(src, "go.sum")); err != nil {
@@ -217,6 +220,30 @@ func Check(root, dir string) error {
 		return errors.New("  " + strings.Join(dedupe(problems), "\n  "))
 	}
 	return nil
+}
+
+// released reports whether dir holds a module paved releases (the root
+// and modules/*, as paved-platform release discovers them).
+func released(root, dir string) bool {
+	rel, err := filepath.Rel(root, dir)
+	return err == nil && (rel == "." || strings.HasPrefix(filepath.ToSlash(rel), "modules/"))
+}
+
+// versionStamp checks that a released module reports its version: a
+// VERSION file (which paved-platform release writes) embedded and passed
+// to version.Stamp, so run records name the release instead of "dev".
+func versionStamp(src string) []string {
+	if _, err := os.Stat(filepath.Join(src, "VERSION")); err != nil {
+		return []string{fmt.Sprintf("module source %s has no VERSION file: run records could not name its release (add one containing dev)", src)}
+	}
+	files, _ := filepath.Glob(filepath.Join(src, "*.go"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err == nil && bytes.Contains(b, []byte("//go:embed VERSION")) && bytes.Contains(b, []byte("version.Stamp(")) {
+			return nil
+		}
+	}
+	return []string{fmt.Sprintf("module source %s does not embed VERSION and pass it to version.Stamp: its runs would record \"dev\" (see modules/golden/version.go)", src)}
 }
 
 // covered reports whether the include patterns (relative to dir, the

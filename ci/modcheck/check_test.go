@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,5 +135,32 @@ func TestIncludedMatchesPatternsRelativeToTheModule(t *testing.T) {
 		if got := included("modules/x", inc, f); got != want {
 			t.Errorf("included(%s) = %v, want %v", f, got, want)
 		}
+	}
+}
+
+// A released module must embed its VERSION file and stamp it.
+func TestVersionStamp(t *testing.T) {
+	src := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := versionStamp(src); len(p) != 1 || !strings.Contains(p[0], "no VERSION file") {
+		t.Errorf("no VERSION: %v", p)
+	}
+	write("VERSION", "dev\n")
+	write("main.go", "package main\n")
+	if p := versionStamp(src); len(p) != 1 || !strings.Contains(p[0], "version.Stamp") {
+		t.Errorf("VERSION not embedded: %v", p)
+	}
+	write("version.go", "package main\n\n//go:embed VERSION\nvar release string\n\nfunc init() { version.Stamp(release) }\n")
+	if p := versionStamp(src); len(p) != 0 {
+		t.Errorf("stamped module: %v", p)
+	}
+	root := repoRoot(t)
+	if !released(root, root) || !released(root, filepath.Join(root, "modules/build")) || released(root, filepath.Join(root, "ci")) {
+		t.Error("released: the root and modules/* are released, ci is not")
 	}
 }

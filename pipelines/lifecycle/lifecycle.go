@@ -62,6 +62,12 @@ func (m Module) ChangelogPath() string {
 	return path.Join(m.Dir, "CHANGELOG.md")
 }
 
+// VersionPath is the module's VERSION file, in its Go source folder: the
+// module embeds it and records it in every run. A release writes the tag's
+// version there for the tagged commit, then "<version>+dev" for the commits
+// after it.
+func (m Module) VersionPath() string { return path.Join(m.Source, "VERSION") }
+
 // MigrationPath is an optional file of migration notes for the next release.
 func (m Module) MigrationPath() string {
 	return path.Join(path.Dir(m.ChangelogPath()), "MIGRATION.md")

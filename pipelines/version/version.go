@@ -1,18 +1,32 @@
 // Package version says which paved a run used, for run records.
 package version
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+	"strings"
+)
 
 // Module is paved's Go module path.
 const Module = "github.com/paved-ci/paved"
 
-// Fallback is used when the build carries no module version: inside a
-// Dagger module paved is built from source through a replace directive.
-// The release of the root module sets it.
-var Fallback = "dev"
+// Fallback is reported when neither Go nor a module's VERSION file knows
+// the version: a tree build of paved itself.
+const Fallback = "dev"
+
+// stamped is the version a Dagger module read from its VERSION file.
+var stamped string
+
+// Stamp records the content of a module's VERSION file, which the module
+// embeds: inside a Dagger module paved is built from source through a
+// replace directive, so Go records no version. paved-platform release
+// writes the tag's version there ("v1.2.0" at the tag, "v1.2.0+dev" after).
+func Stamp(file string) {
+	stamped = strings.TrimSpace(file)
+}
 
 // Get returns paved's version: the module version Go recorded (a program
-// that requires paved, or go run ...@vX), else Fallback.
+// that requires paved, or go run ...@vX), else the stamped VERSION, else
+// Fallback.
 func Get() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Path == Module && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
@@ -23,6 +37,9 @@ func Get() string {
 				return d.Version
 			}
 		}
+	}
+	if stamped != "" {
+		return stamped
 	}
 	return Fallback
 }

@@ -227,8 +227,10 @@ func commits(root string, last *lifecycle.Version, paths []string) ([]Commit, er
 	return cs, nil
 }
 
-// Apply writes the changelog section, commits it (removing a consumed
-// MIGRATION.md) and creates the annotated tag. Nothing is pushed.
+// Apply writes the changelog section and the module's VERSION, commits
+// them (removing a consumed MIGRATION.md) and creates the annotated tag; a
+// second commit sets VERSION to "<version>+dev", so a module built from a
+// later commit does not claim to be the release. Nothing is pushed.
 func (p *Plan) Apply(root string) error {
 	if p.Dirty {
 		return errors.New("the work tree has uncommitted changes: commit or stash them first, a release tags exactly what is committed")
@@ -244,6 +246,9 @@ func (p *Plan) Apply(root string) error {
 	if _, err := lifecycle.Git(root, "add", "--", p.Module.ChangelogPath()); err != nil {
 		return err
 	}
+	if err := p.writeVersion(root, p.Next.String()); err != nil {
+		return err
+	}
 	if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(p.Module.MigrationPath()))); err == nil {
 		if _, err := lifecycle.Git(root, "rm", "-q", "--", p.Module.MigrationPath()); err != nil {
 			return err
@@ -253,6 +258,21 @@ func (p *Plan) Apply(root string) error {
 		return err
 	}
 	title := fmt.Sprintf("%s %s", p.Module.DaggerName, p.Next)
-	_, err = lifecycle.Git(root, "tag", "-a", p.Next.Tag, "-m", title+"\n\n"+p.Section)
+	if _, err = lifecycle.Git(root, "tag", "-a", p.Next.Tag, "-m", title+"\n\n"+p.Section); err != nil {
+		return err
+	}
+	if err := p.writeVersion(root, p.Next.String()+"+dev"); err != nil {
+		return err
+	}
+	_, err = lifecycle.Git(root, "commit", "-q", "-m", "chore(release): "+p.Module.VersionPath()+" after "+p.Next.Tag)
+	return err
+}
+
+// writeVersion writes and stages the module's VERSION file.
+func (p *Plan) writeVersion(root, v string) error {
+	if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(p.Module.VersionPath())), []byte(v+"\n"), 0o644); err != nil {
+		return err
+	}
+	_, err := lifecycle.Git(root, "add", "--", p.Module.VersionPath())
 	return err
 }

@@ -148,11 +148,21 @@ func TestFirstReleaseTagsAndWritesChangelog(t *testing.T) {
 	if typ := r.Git("cat-file", "-t", "modules/build/v0.1.0"); typ != "tag" {
 		t.Errorf("tag object type %q, want an annotated tag", typ)
 	}
-	if r.Git("rev-list", "-n", "1", "modules/build/v0.1.0") != r.Git("rev-parse", "HEAD") {
+	if r.Git("rev-list", "-n", "1", "modules/build/v0.1.0") != r.Git("rev-parse", "HEAD~1") {
 		t.Error("the tag is not on the release commit")
 	}
-	if msg := r.Git("log", "-1", "--format=%s"); msg != "chore(release): modules/build/v0.1.0" {
+	if msg := r.Git("log", "-1", "--format=%s", "HEAD~1"); msg != "chore(release): modules/build/v0.1.0" {
 		t.Errorf("release commit %q", msg)
+	}
+	// The released module reports its tag; later commits say they come after it.
+	if v := r.Git("show", "modules/build/v0.1.0:modules/build/VERSION"); v != "v0.1.0" {
+		t.Errorf("VERSION at the tag = %q, want v0.1.0", v)
+	}
+	if v := r.Git("show", "HEAD:modules/build/VERSION"); v != "v0.1.0+dev" {
+		t.Errorf("VERSION after the tag = %q, want v0.1.0+dev", v)
+	}
+	if st := r.Git("status", "--porcelain"); st != "" {
+		t.Errorf("release left the tree dirty:\n%s", st)
 	}
 	cl, _ := os.ReadFile(filepath.Join(r.Dir, "modules/build/CHANGELOG.md"))
 	for _, want := range []string{"# Changelog\n", "## v0.1.0 (2026-11-26)", "### Features", "**build:** cross-compile for arm64", "### Fixes", "handle empty tags"} {
