@@ -140,6 +140,9 @@ type fn struct {
 }
 
 type module struct {
+	// ctor is the module's constructor (func New), nil without one: its
+	// flags come before the function name.
+	ctor    *fn
 	funcs   map[string]map[string]fn // type → kebab name → fn
 	structs map[string]map[string]bool
 }
@@ -190,22 +193,16 @@ func load(root, dir string) (*module, error) {
 						m.structs[ts.Name.Name] = fields
 					}
 				case *ast.FuncDecl:
+					if d.Recv == nil && d.Name.Name == "New" {
+						c := params(d)
+						m.ctor = &c
+						continue
+					}
 					if d.Recv == nil || !d.Name.IsExported() {
 						continue
 					}
 					recv := typeName(d.Recv.List[0].Type)
-					f := fn{params: map[string]bool{}}
-					for _, p := range d.Type.Params.List {
-						isBool := false
-						if id, ok := p.Type.(*ast.Ident); ok && id.Name == "bool" {
-							isBool = true
-						}
-						for _, n := range p.Names {
-							if n.Name != "ctx" {
-								f.params[kebab(n.Name)] = isBool
-							}
-						}
-					}
+					f := params(d)
 					if d.Type.Results != nil && len(d.Type.Results.List) > 0 {
 						f.ret = typeName(d.Type.Results.List[0].Type)
 					}
@@ -218,6 +215,43 @@ func load(root, dir string) (*module, error) {
 		}
 	}
 	return m, nil
+}
+
+// params lists a function's CLI flags (kebab name → is a bool).
+func params(d *ast.FuncDecl) fn {
+	f := fn{params: map[string]bool{}}
+	for _, p := range d.Type.Params.List {
+		isBool := false
+		if id, ok := p.Type.(*ast.Ident); ok && id.Name == "bool" {
+			isBool = true
+		}
+		for _, n := range p.Names {
+			if n.Name != "ctx" {
+				f.params[kebab(n.Name)] = isBool
+			}
+		}
+	}
+	return f
+}
+
+// flags consumes the --flags of f from tokens[i:] and returns the index of
+// the first token that is not one; what names f in errors.
+func flags(where, what string, f fn, tokens []string, i int) (int, error) {
+	for ; i < len(tokens); i++ {
+		t := tokens[i]
+		if !strings.HasPrefix(t, "--") {
+			break
+		}
+		flag, _, hasValue := strings.Cut(strings.TrimPrefix(t, "--"), "=")
+		isBool, ok := f.params[flag]
+		if !ok {
+			return i, fmt.Errorf("%s: %s has no argument --%s", where, what, flag)
+		}
+		if !hasValue && !isBool {
+			i++ // value in the next token
+		}
+	}
+	return i, nil
 }
 
 func typeName(e ast.Expr) string {
@@ -306,28 +340,25 @@ func Check(root string, c Command) error {
 	if mainType == "" {
 		return fmt.Errorf("%s: module %s has no main object type", where, c.Module)
 	}
-	if len(c.Tokens) == 0 {
+	i := 0
+	if len(c.Tokens) > 0 && strings.HasPrefix(c.Tokens[0], "--") {
+		if m.ctor == nil {
+			return fmt.Errorf("%s: module %s has no constructor, so no flag before the function name (%s)", where, c.Module, c.Tokens[0])
+		}
+		if i, err = flags(where, "the constructor of "+c.Module, *m.ctor, c.Tokens, 0); err != nil {
+			return err
+		}
+	}
+	if i >= len(c.Tokens) {
 		return fmt.Errorf("%s: no function after call", where)
 	}
-	name := c.Tokens[0]
+	name := c.Tokens[i]
 	f, ok := m.funcs[mainType][name]
 	if !ok {
 		return fmt.Errorf("%s: module %s has no function %q", where, c.Module, name)
 	}
-	i := 1
-	for ; i < len(c.Tokens); i++ {
-		t := c.Tokens[i]
-		if !strings.HasPrefix(t, "--") {
-			break
-		}
-		flag, _, hasValue := strings.Cut(strings.TrimPrefix(t, "--"), "=")
-		isBool, ok := f.params[flag]
-		if !ok {
-			return fmt.Errorf("%s: function %s of %s has no argument --%s", where, name, c.Module, flag)
-		}
-		if !hasValue && !isBool {
-			i++ // value in the next token
-		}
+	if i, err = flags(where, fmt.Sprintf("function %s of %s", name, c.Module), f, c.Tokens, i+1); err != nil {
+		return err
 	}
 	if i < len(c.Tokens) && f.ret != "" {
 		if fields, ok := m.structs[f.ret]; ok {

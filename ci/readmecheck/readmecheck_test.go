@@ -220,12 +220,16 @@ func TestCheckCatchesDrift(t *testing.T) {
 		"dagger -m ./modules/test call go --source=. --race nonsense\n" +
 		"dagger call check --source=. --dir=x results export --path=y\n" +
 		"dagger call -m github.com/paved-ci/paved/modules/build@v1.0.0 go --source=. --platforms linux/amd64\n" +
+		"dagger call --image-mirror=m.example.com --source . check --dir=x summary\n" +
+		"dagger call --image-mirorr=m.example.com check summary\n" +
+		"dagger call -m github.com/paved-ci/paved/modules/build@v1.0.0 --source=. go\n" +
 		"```\n"
 	cmds := Extract("README.md", []byte(md))
-	if len(cmds) != 5 {
+	if len(cmds) != 8 {
 		t.Fatalf("extracted %d commands", len(cmds))
 	}
-	want := []string{"no argument --colour", `no function "chekc"`, `no field or function "nonsense"`, "", ""}
+	want := []string{"no argument --colour", `no function "chekc"`, `no field or function "nonsense"`, "", "",
+		"", "the constructor of modules/golden has no argument --image-mirorr", "has no constructor"}
 	for i, c := range cmds {
 		err := Check(root, c)
 		switch {

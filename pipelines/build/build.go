@@ -121,7 +121,7 @@ func CheckPlatforms(ctx context.Context, base, hint string, steps []Step, varian
 	for i, v := range variants {
 		got, err := v.Platform(ctx)
 		if err != nil {
-			return fmt.Errorf("reading the platform of the %s variant: %w", steps[i].Platform, err)
+			return fmt.Errorf("building the %s variant: %w", steps[i].Platform, err)
 		}
 		if !samePlatform(string(got), steps[i].Platform) {
 			bad = append(bad, fmt.Sprintf("%s (came out as %s)", steps[i].Platform, got))
