@@ -73,9 +73,15 @@ func Go(ctx context.Context, client *dagger.Client, src *dagger.Directory, p *Pl
 	if imgs == nil {
 		imgs = images.MustDefault()
 	}
-	tool := gotool.Container(client, src, gotool.Options{Images: imgs, Dir: p.Dir, Env: opts.Env, Netrc: opts.Netrc}).
-		// Download once for all platforms; a cache hit when go.sum is unchanged.
-		WithExec([]string{"go", "mod", "download"})
+	scoped, err := gotool.Scope(ctx, client, src, p.Dir)
+	if err != nil {
+		return nil, err
+	}
+	tool := gotool.Container(client, gotool.ModFiles(scoped), gotool.Options{Images: imgs, Dir: p.Dir, Env: opts.Env, Netrc: opts.Netrc}).
+		// Download once for all platforms, with only go.mod and go.sum
+		// mounted: a cache hit until they change.
+		WithExec([]string{"go", "mod", "download"}).
+		WithMountedDirectory(gotool.SrcPath, scoped)
 	var variants []*dagger.Container
 	for _, st := range p.Steps {
 		b := tool

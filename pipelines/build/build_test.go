@@ -2,6 +2,7 @@ package build
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +243,37 @@ func BenchmarkNewPlan(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// The toolchain mounts only the app's module and its local replaces, without
+// .git, and downloads modules with only the go.mod/go.sum files mounted: a
+// change elsewhere in a monorepo leaves the app's build cached.
+func TestQueryGoBuildMountsOnlyTheModuleAndItsReplaces(t *testing.T) {
+	gomod := "module example.com/svc\n\nreplace example.com/shared => ../libs/shared\n"
+	client, conn := daggertest.New(t, existsAnswer("go.work"), platformAnswer(false), daggertest.On("contents", gomod))
+	opts := GoOptions{Dir: "svc", Main: "./cmd/hello", Platforms: []string{"linux/amd64"}}
+	p, err := NewPlan(opts, testGit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Go(t.Context(), client, client.Host().Directory("/repo"), p, opts); err != nil {
+		t.Fatal(err)
+	}
+	conn.AssertQueried(t, `file(path:"svc/go.mod"){contents}`)
+	conn.AssertQueried(t, `withDirectory(exclude:[".git"], path:"libs/shared", source:`, `directory(path:\"libs/shared\")`,
+		`withDirectory(exclude:[".git"], path:"svc", source:`, `directory(path:\"svc\")`)
+	conn.AssertQueried(t, `filter(include:["**/go.mod","**/go.sum","go.work","go.work.sum"])`)
+	conn.AssertQueried(t, `withExec(args:["go","mod","download"]){withMountedDirectory(path:"/src"`)
+	for _, q := range conn.Matching(`withMountedDirectory(path:"/src", source:"id`) {
+		if regexp.MustCompile(`withMountedDirectory\(path:"/src", source:"id\d+:host\.directory`).MatchString(q) {
+			t.Errorf("the whole source is mounted: %.300s", q)
+		}
+	}
+
+	// With a go.work the workspace may name any folder: the whole tree, without .git.
+	client, conn = daggertest.New(t, existsAnswer(), platformAnswer(false))
+	if _, err := Go(t.Context(), client, client.Host().Directory("/repo"), p, opts); err != nil {
+		t.Fatal(err)
+	}
+	conn.AssertQueried(t, `withDirectory(exclude:[".git"], path:".", source:"id`, `:host.directory(path:\"/repo\")")`)
 }

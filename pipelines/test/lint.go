@@ -37,6 +37,10 @@ func Lint(ctx context.Context, client *dagger.Client, src *dagger.Directory, opt
 	if err := gotool.CheckDir(opts.Dir); err != nil {
 		return "", err
 	}
+	scoped, err := gotool.Scope(ctx, client, src, opts.Dir)
+	if err != nil {
+		return "", err
+	}
 	out, err := gotool.WithNetrc(gotool.WithEnv(client.Container().
 		From(imgs.Ref(images.GolangciLint)), opts.Env), opts.Netrc).
 		WithMountedCache(gotool.ModCachePath, client.CacheVolume(gotool.ModCacheKey)).
@@ -45,7 +49,7 @@ func Lint(ctx context.Context, client *dagger.Client, src *dagger.Directory, opt
 		WithEnvVariable("GOMODCACHE", gotool.ModCachePath).
 		WithEnvVariable("GOCACHE", gotool.BuildCachePath).
 		WithEnvVariable("GOFLAGS", gotool.Flags).
-		WithMountedDirectory(gotool.SrcPath, src).
+		WithMountedDirectory(gotool.SrcPath, scoped).
 		WithWorkdir(gotool.Workdir(opts.Dir)).
 		WithExec([]string{"golangci-lint", "run", "--timeout=" + timeout, "./..."}).
 		Stdout(ctx)

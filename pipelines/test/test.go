@@ -101,7 +101,11 @@ func Go(ctx context.Context, client *dagger.Client, src *dagger.Directory, opts 
 	if imgs == nil {
 		imgs = images.MustDefault()
 	}
-	ctr := gotool.Container(client, src, gotool.Options{Images: imgs, Dir: opts.Dir, Env: opts.Env, Netrc: opts.Netrc})
+	scoped, err := gotool.Scope(ctx, client, src, opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	ctr := gotool.Container(client, scoped, gotool.Options{Images: imgs, Dir: opts.Dir, Env: opts.Env, Netrc: opts.Netrc})
 	if opts.Race {
 		ctr = ctr.WithEnvVariable("CGO_ENABLED", "1")
 	} else {

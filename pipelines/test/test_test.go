@@ -196,6 +196,8 @@ func TestQueryGoTestSharesToolchainAndWritesReports(t *testing.T) {
 		`withEnvVariable(name:"CGO_ENABLED", value:"1")`,
 		`withExec(args:["go","test","-json","-coverprofile=/paved-out/coverage.out","-race","-covermode=atomic","./..."], expect:ANY, redirectStdout:"/paved-out/test.json")`,
 	)
+	// the source is mounted scoped (here: a go.work tree, whole but without .git)
+	conn.AssertQueried(t, `withMountedDirectory(path:"/src", source:"id`, `directory.withDirectory(exclude:[\".git\"], path:\".\"`)
 	if res.Passed() {
 		t.Error("a run with failing tests passed")
 	}
