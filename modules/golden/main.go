@@ -262,32 +262,34 @@ func (m *Paved) Check(
 	if err != nil {
 		return nil, err
 	}
-	lib, src, imgs, err := m.open(ctx, source, imageOverride, imageMirror, imagesFile)
-	if err != nil {
-		return nil, err
-	}
-	defer lib.Close()
-	secrets, err := bridge.Secrets(ctx, lib, buildSecrets...)
-	if err != nil {
-		return nil, err
-	}
-	goEnv, netrcSecret, err := m.goModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc)
-	if err != nil {
-		return nil, err
-	}
 	opts := golden.Options{
 		Builder: builder,
 		App: buildopts.Options{
 			Dir: dir, Platforms: platforms,
 			Main: main, Tags: buildTags, Race: race, Lint: lint,
-			Env: goEnv, Netrc: netrcSecret,
-			Dockerfile: dockerfile, BuildArgs: buildArgs, BuildSecrets: secrets, TestCommand: testCommand,
+			Dockerfile: dockerfile, BuildArgs: buildArgs, TestCommand: testCommand,
 		},
 		Skip:              skip,
 		Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
 		ContinueOnFailure: continueOnFailure,
 	}
 	if opts.Scan, err = scanStage(ctx, severity, platformPolicy, scan.Options{DBRepository: dbRepository, Offline: offline, SkipDirs: skipDirs, SkipFiles: skipFiles}, scanSource); err != nil {
+		return nil, err
+	}
+	// bad input fails here, before the library client connects and the
+	// source is read
+	if err := golden.ValidateArgs(opts); err != nil {
+		return nil, err
+	}
+	lib, src, imgs, err := m.open(ctx, source, imageOverride, imageMirror, imagesFile)
+	if err != nil {
+		return nil, err
+	}
+	defer lib.Close()
+	if opts.App.BuildSecrets, err = bridge.Secrets(ctx, lib, buildSecrets...); err != nil {
+		return nil, err
+	}
+	if opts.App.Env, opts.App.Netrc, err = m.goModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc); err != nil {
 		return nil, err
 	}
 	out, err := golden.Check(ctx, lib, src, imgs, opts)

@@ -199,17 +199,47 @@ func (m *Paved) Ship(
 	if err != nil {
 		return nil, err
 	}
+	opts := golden.ShipOptions{
+		Options: golden.Options{
+			Builder: builder,
+			App: buildopts.Options{
+				Dir: dir, Platforms: platforms,
+				Main: main, Tags: buildTags, Race: race, Lint: lint,
+				Dockerfile: dockerfile, BuildArgs: buildArgs, TestCommand: testCommand,
+			},
+			Skip:              skip,
+			Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
+			ContinueOnFailure: continueOnFailure,
+		},
+		Publish: publish.ShipOptions{
+			Repos: image, Name: name,
+			Tags:           tagrules.Options{Extra: tags, Prefix: tagPrefix, Suffix: tagSuffix, TrustShallowTags: trustShallowTags},
+			AllowOverwrite: allowOverwrite, AuthHint: publish.AuthHint,
+			Insecure: bridge.OrList(insecureRegistry, m.InsecureRegistry),
+			RefArgs:  tagArgs(gitRef, prNumber, defaultBranch),
+		},
+		Sign: sign.Inputs{FulcioURL: fulcioUrl, RekorURL: rekorUrl, RegistryUsername: registryUsername},
+	}
+	if ciEnv != "" {
+		opts.SignParameters = map[string]any{"ci": ciEnv}
+	}
+	if opts.Scan, err = scanStage(ctx, severity, platformPolicy, scan.Options{DBRepository: dbRepository, Offline: offline, SkipDirs: skipDirs, SkipFiles: skipFiles}, scanSource); err != nil {
+		return nil, err
+	}
+	// bad input fails here, before the library client connects and the
+	// source is read
+	if err := golden.ValidateShipArgs(opts); err != nil {
+		return nil, err
+	}
 	lib, src, imgs, err := m.open(ctx, source, imageOverride, imageMirror, imagesFile)
 	if err != nil {
 		return nil, err
 	}
 	defer lib.Close()
-	secrets, err := bridge.Secrets(ctx, lib, buildSecrets...)
-	if err != nil {
+	if opts.App.BuildSecrets, err = bridge.Secrets(ctx, lib, buildSecrets...); err != nil {
 		return nil, err
 	}
-	goEnv, netrcSecret, err := m.goModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc)
-	if err != nil {
+	if opts.App.Env, opts.App.Netrc, err = m.goModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc); err != nil {
 		return nil, err
 	}
 	creds, err := bridge.Secrets(ctx, lib, registryPassword, dockerConfig, signKey, signPassword, oidcToken)
@@ -217,7 +247,6 @@ func (m *Paved) Ship(
 		return nil, err
 	}
 	regPassword, dockerCfg, key, keyPassword, token := creds[0], creds[1], creds[2], creds[3], creds[4]
-
 	more, err := bridge.Secrets(ctx, lib, registryAuthSecret...)
 	if err != nil {
 		return nil, err
@@ -226,45 +255,16 @@ func (m *Paved) Ship(
 	if err != nil {
 		return nil, err
 	}
-	auth, err := publish.AuthArgs{Repos: image, Username: registryUsername, Password: regPassword, Chained: chained}.Resolve()
-	if err != nil {
+	if opts.Publish.Auth, err = (publish.AuthArgs{Repos: image, Username: registryUsername, Password: regPassword, Chained: chained}).Resolve(); err != nil {
 		return nil, err
 	}
 	conn, err := m.registryConn(ctx, lib, registryCa, insecureRegistry)
 	if err != nil {
 		return nil, err
 	}
-	opts := golden.ShipOptions{
-		Options: golden.Options{
-			Builder: builder,
-			App: buildopts.Options{
-				Dir: dir, Platforms: platforms,
-				Main: main, Tags: buildTags, Race: race, Lint: lint,
-				Env: goEnv, Netrc: netrcSecret,
-				Dockerfile: dockerfile, BuildArgs: buildArgs, BuildSecrets: secrets, TestCommand: testCommand,
-			},
-			Skip:              skip,
-			Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
-			ContinueOnFailure: continueOnFailure,
-		},
-		Publish: publish.ShipOptions{
-			Repos: image, Name: name, Auth: auth, DockerConfig: dockerCfg,
-			Tags:           tagrules.Options{Extra: tags, Prefix: tagPrefix, Suffix: tagSuffix, TrustShallowTags: trustShallowTags},
-			AllowOverwrite: allowOverwrite, AuthHint: publish.AuthHint,
-			CA: conn.CA, Insecure: conn.Insecure,
-			RefArgs: tagArgs(gitRef, prNumber, defaultBranch),
-		},
-		Sign: sign.Inputs{
-			Key: key, Password: keyPassword, IDToken: token, FulcioURL: fulcioUrl, RekorURL: rekorUrl,
-			RegistryUsername: registryUsername, RegistryPassword: regPassword, DockerConfig: dockerCfg,
-		},
-	}
-	if ciEnv != "" {
-		opts.SignParameters = map[string]any{"ci": ciEnv}
-	}
-	if opts.Scan, err = scanStage(ctx, severity, platformPolicy, scan.Options{DBRepository: dbRepository, Offline: offline, SkipDirs: skipDirs, SkipFiles: skipFiles}, scanSource); err != nil {
-		return nil, err
-	}
+	opts.Publish.DockerConfig, opts.Publish.CA = dockerCfg, conn.CA
+	opts.Sign.Key, opts.Sign.Password, opts.Sign.IDToken = key, keyPassword, token
+	opts.Sign.RegistryPassword, opts.Sign.DockerConfig = regPassword, dockerCfg
 	out, err := golden.Ship(ctx, lib, src, imgs, opts)
 	if err != nil {
 		return nil, err

@@ -16,7 +16,9 @@ import (
 	"github.com/paved-ci/paved/pipelines/daggertest"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/pipeline"
+	"github.com/paved-ci/paved/pipelines/publish"
 	"github.com/paved-ci/paved/pipelines/results"
+	"github.com/paved-ci/paved/pipelines/scan"
 )
 
 const gitOut = "commit=0123456789abcdef0123456789abcdef01234567\ntime=1767225600\nbranch=main\nexact=\ntags=v0.1.0 \ndescribe=v0.1.0-2-g0123456\ndirty=false\nshallow=false\nremote=https://github.com/paved-ci/paved\n"
@@ -287,6 +289,26 @@ func TestAppNameIsTheAppFolderInAMonorepo(t *testing.T) {
 		o.App.Dir = dir
 		if got := appName(o); got != want {
 			t.Errorf("appName(%q) = %q, want %q", dir, got, want)
+		}
+	}
+}
+
+// ship's bad input is refused from the arguments alone, before a client
+// connects: check's arguments and the publish target, tags and hosts.
+func TestValidateShipArgs(t *testing.T) {
+	ok := ShipOptions{Publish: publish.ShipOptions{Repos: []string{"ghcr.io/acme/app"}}}
+	if err := ValidateShipArgs(ok); err != nil {
+		t.Fatalf("valid ship arguments: %v", err)
+	}
+	cases := map[string]ShipOptions{
+		"platform":          {Options: Options{App: builder.Options{Platforms: []string{"linux/sparc"}}}},
+		"severity":          {Options: Options{Scan: scan.Stage{Threshold: "BOGUS"}}},
+		"insecure-registry": {Publish: publish.ShipOptions{Insecure: []string{"http://registry.internal"}}},
+		"repository":        {Publish: publish.ShipOptions{Repos: []string{"ghcr.io/acme/App:1.0"}}},
+	}
+	for want, o := range cases {
+		if err := ValidateShipArgs(o); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want it named", want, err)
 		}
 	}
 }

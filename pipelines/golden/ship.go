@@ -134,9 +134,19 @@ func ShipStages(run *shipRun) []pipeline.Stage {
 	return []pipeline.Stage{signStage{run}, publishStage{run}}
 }
 
+// ValidateShipArgs checks what ship's arguments alone can tell — the
+// check arguments, target repositories, tag rules, insecure registry
+// hosts — before anything is read or run. Ship checks them again.
+func ValidateShipArgs(opts ShipOptions) error {
+	if err := ValidateArgs(opts.Options); err != nil {
+		return err
+	}
+	return opts.Publish.Validate()
+}
+
 // Ship runs ShipStages on src.
 func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, imgs *images.Set, opts ShipOptions) (*ShipOutcome, error) {
-	if err := opts.Publish.Validate(); err != nil {
+	if err := ValidateShipArgs(opts); err != nil {
 		return nil, err
 	}
 	out := &ShipOutcome{}
