@@ -192,3 +192,26 @@ func TestPrivateModuleSettingsReachEveryGoExec(t *testing.T) {
 		t.Errorf("Dockerfile build with Go module settings: %v", err)
 	}
 }
+
+// --offline with no DB in the cache volume: the error says why and how to
+// fill it, besides trivy's own line.
+func TestOfflineWithoutDBSaysHowToFillTheCache(t *testing.T) {
+	stderr := "2026-12-03T07:39:35Z\tFATAL\tFatal error\trun error: init error: DB error: database error: --skip-db-update cannot be specified on the first run\n"
+	fail := func(l daggertest.Leaf) (any, bool) {
+		if l.Name() == "contents" && strings.Contains(l.Arg(-2, "path"), "trivy.json") {
+			return daggertest.ExecFailure(1, "", stderr, "trivy", "image"), true
+		}
+		return nil, false
+	}
+	client, _ := daggertest.New(t, append([]daggertest.Answer{fail}, answers(t, true)...)...)
+	opts := Options{Scan: scan.Stage{Opts: scan.Options{Offline: true}}}
+	_, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), opts)
+	if err == nil || !strings.Contains(err.Error(), "run once without --offline") || !strings.Contains(err.Error(), "cannot be specified on the first run") {
+		t.Errorf("err = %v", err)
+	}
+	// without --offline the hint would be wrong: not given
+	opts.Scan.Opts.Offline = false
+	if _, err := Check(t.Context(), client, client.Directory(), images.MustDefault(), opts); err == nil || strings.Contains(err.Error(), "--offline") {
+		t.Errorf("online err = %v", err)
+	}
+}

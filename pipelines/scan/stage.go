@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -169,7 +170,7 @@ func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
 		scanned = append(scanned, tg.name)
 		raw, err := tg.file.Contents(ctx)
 		if err != nil {
-			return fmt.Errorf("scan %s: trivy did not produce a report: %w", tg.name, err)
+			return fmt.Errorf("scan %s: trivy did not produce a report%s: %w", tg.name, offlineHint(opts, err), err)
 		}
 		o, err := Judge(ctx, []byte(raw), cfg, opts.ScannerList(), report.Options{}, now)
 		if err != nil {
@@ -341,4 +342,15 @@ func MergeScanners(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// offlineHint explains the one failure --offline causes by design: trivy
+// refuses to start without a DB, and the cache volume has none yet (a new
+// engine, or its cache was pruned).
+func offlineHint(o Options, err error) string {
+	var ee *dagger.ExecError
+	if !o.Offline || !errors.As(err, &ee) || !strings.Contains(ee.Stderr+ee.Stdout, "cannot be specified on the first run") {
+		return ""
+	}
+	return " (--offline: the engine's trivy cache volume has no vulnerability DB yet — run once without --offline, or with --db-repository pointing at a reachable mirror, to fill it)"
 }
