@@ -53,7 +53,10 @@ type Paved struct {
 }
 
 // neverSources are folders that never belong in a build context; the
-// default source also honours .gitignore.
+// default source also honours .gitignore. An explicit --source is taken
+// whole: on Dagger v0.21 an +ignore on a Directory argument gives every exec
+// under it a cache key that changes with any file of the tree (measured:
+// a README edit re-ran the app's build), which defeats gotool.Scope.
 var neverSources = []string{"**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"}
 
 func New(
@@ -64,7 +67,6 @@ func New(
 	// Default: the git repository dagger was called in, with .gitignore
 	// honoured, and --dir defaults to the folder it was called from.
 	// +optional
-	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"]
 	source *dagger.Directory,
 	// Tool image overrides as name=reference, e.g. go=mirror.example.com/golang:1.26.
 	// +optional
@@ -159,7 +161,6 @@ func (m *Paved) Check(
 	// Default: the constructor's --source, else the repository dagger was
 	// called in.
 	// +optional
-	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"]
 	source *dagger.Directory,
 	// Folder of the app inside source (monorepos), e.g. services/api.
 	// Default: the folder dagger was called from, when source is the

@@ -26,7 +26,6 @@ func (m *Paved) Ship(
 	// Default: the constructor's --source, else the repository dagger was
 	// called in.
 	// +optional
-	// +ignore=["**/node_modules", "**/.venv", "**/__pycache__", "**/.terraform"]
 	source *dagger.Directory,
 	// Repositories to publish to, e.g. ghcr.io/acme/app (repeatable). None:
 	// the ephemeral embedded registry.
