@@ -263,17 +263,11 @@ func (m *Paved) Check(
 	if err != nil {
 		return nil, err
 	}
-	opts := golden.Options{
-		Builder: builder,
-		App: buildopts.Options{
-			Dir: dir, Platforms: platforms,
-			Main: main, Tags: buildTags, Race: race, Lint: lint,
-			Dockerfile: dockerfile, BuildArgs: buildArgs, TestCommand: testCommand,
-		},
-		Skip:              skip,
-		Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
-		ContinueOnFailure: continueOnFailure,
-	}
+	opts := jobOptions(builder, buildopts.Options{
+		Dir: dir, Platforms: platforms,
+		Main: main, Tags: buildTags, Race: race, Lint: lint,
+		Dockerfile: dockerfile, BuildArgs: buildArgs, TestCommand: testCommand,
+	}, skip, golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime}, continueOnFailure)
 	if opts.Scan, err = scanStage(ctx, severity, platformPolicy, scan.Options{DBRepository: dbRepository, Offline: offline, SkipDirs: skipDirs, SkipFiles: skipFiles}, scanSource); err != nil {
 		return nil, err
 	}
@@ -287,10 +281,7 @@ func (m *Paved) Check(
 		return nil, err
 	}
 	defer lib.Close()
-	if opts.App.BuildSecrets, err = bridge.Secrets(ctx, lib, buildSecrets...); err != nil {
-		return nil, err
-	}
-	if opts.App.Env, opts.App.Netrc, err = m.goModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc); err != nil {
+	if err := m.appSecrets(ctx, lib, &opts.App, buildSecrets, goproxy, goprivate, gonosumdb, netrc); err != nil {
 		return nil, err
 	}
 	out, err := golden.Check(ctx, lib, src, imgs, opts)
@@ -328,6 +319,22 @@ func (m *Paved) images(ctx context.Context, overrides []string, mirror string, f
 		return nil, nil, err
 	}
 	return lib, imgs, nil
+}
+
+// jobOptions are the options check and ship share, from their arguments.
+func jobOptions(builder string, app buildopts.Options, skip []string, git golden.GitOverride, continueOnFailure bool) golden.Options {
+	return golden.Options{Builder: builder, App: app, Skip: skip, Git: git, ContinueOnFailure: continueOnFailure}
+}
+
+// appSecrets fills what the app's build needs through the library client:
+// its build secrets and its Go module access.
+func (m *Paved) appSecrets(ctx context.Context, lib *daggerlib.Client, app *buildopts.Options, buildSecrets []*dagger.Secret, proxy, private, noSumDB string, netrc *dagger.Secret) error {
+	var err error
+	if app.BuildSecrets, err = bridge.Secrets(ctx, lib, buildSecrets...); err != nil {
+		return err
+	}
+	app.Env, app.Netrc, err = m.goModules(ctx, lib, proxy, private, noSumDB, netrc)
+	return err
 }
 
 // goModules is the Go module access of a job: the function's flags, else

@@ -199,17 +199,11 @@ func (m *Paved) Ship(
 		return nil, err
 	}
 	opts := golden.ShipOptions{
-		Options: golden.Options{
-			Builder: builder,
-			App: buildopts.Options{
-				Dir: dir, Platforms: platforms,
-				Main: main, Tags: buildTags, Race: race, Lint: lint,
-				Dockerfile: dockerfile, BuildArgs: buildArgs, TestCommand: testCommand,
-			},
-			Skip:              skip,
-			Git:               golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime},
-			ContinueOnFailure: continueOnFailure,
-		},
+		Options: jobOptions(builder, buildopts.Options{
+			Dir: dir, Platforms: platforms,
+			Main: main, Tags: buildTags, Race: race, Lint: lint,
+			Dockerfile: dockerfile, BuildArgs: buildArgs, TestCommand: testCommand,
+		}, skip, golden.GitOverride{Version: version, Commit: commit, CommitTime: commitTime}, continueOnFailure),
 		Publish: publish.ShipOptions{
 			Repos: image, Name: name,
 			Tags:           tagrules.Options{Extra: tags, Prefix: tagPrefix, Suffix: tagSuffix, TrustShallowTags: trustShallowTags},
@@ -235,10 +229,7 @@ func (m *Paved) Ship(
 		return nil, err
 	}
 	defer lib.Close()
-	if opts.App.BuildSecrets, err = bridge.Secrets(ctx, lib, buildSecrets...); err != nil {
-		return nil, err
-	}
-	if opts.App.Env, opts.App.Netrc, err = m.goModules(ctx, lib, goproxy, goprivate, gonosumdb, netrc); err != nil {
+	if err := m.appSecrets(ctx, lib, &opts.App, buildSecrets, goproxy, goprivate, gonosumdb, netrc); err != nil {
 		return nil, err
 	}
 	creds, err := bridge.Secrets(ctx, lib, registryPassword, dockerConfig, signKey, signPassword, oidcToken)
