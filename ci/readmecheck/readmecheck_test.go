@@ -8,19 +8,35 @@ import (
 	"testing"
 )
 
-func TestEveryREADMECommandMatchesTheModules(t *testing.T) {
-	root, _ := filepath.Abs("../..")
-	pages, err := Pages(root)
+// page is one checked page and its text.
+type page struct {
+	rel  string
+	text []byte
+}
+
+// readPages reads every page readmecheck checks.
+func readPages(t *testing.T, root string) []page {
+	t.Helper()
+	rels, err := Pages(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := 0
-	for _, rel := range pages {
+	out := make([]page, len(rels))
+	for i, rel := range rels {
 		b, err := os.ReadFile(filepath.Join(root, rel))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range Extract(rel, b) {
+		out[i] = page{rel, b}
+	}
+	return out
+}
+
+func TestEveryREADMECommandMatchesTheModules(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	total := 0
+	for _, p := range readPages(t, root) {
+		for _, c := range Extract(p.rel, p.text) {
 			total++
 			if err := Check(root, c); err != nil {
 				t.Error(err)
@@ -104,17 +120,9 @@ func TestEveryDocsPageIsCheckedAndLinkedFromTheREADME(t *testing.T) {
 
 func TestEveryLinkPointsAtAFile(t *testing.T) {
 	root, _ := filepath.Abs("../..")
-	pages, err := Pages(root)
-	if err != nil {
-		t.Fatal(err)
-	}
 	total := 0
-	for _, rel := range pages {
-		b, err := os.ReadFile(filepath.Join(root, rel))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range Links(rel, b) {
+	for _, p := range readPages(t, root) {
+		for _, l := range Links(p.rel, p.text) {
 			if _, _, ok := Resolve(l); ok {
 				total++
 			}

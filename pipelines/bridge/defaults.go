@@ -2,8 +2,8 @@ package bridge
 
 import (
 	"errors"
-	"path"
-	"strings"
+
+	"github.com/paved-ci/paved/pipelines/gotool"
 )
 
 // A module's constructor sets what every function shares (source, images,
@@ -59,15 +59,9 @@ func SourceAndDir[D comparable](fnSource D, dir string, o Origin[D]) (D, string,
 		return o.Given, dir, nil
 	case o.Workspace != zero:
 		if dir == "" {
-			dir = cleanRel(o.WorkspacePath)
+			dir = gotool.CleanDir(o.WorkspacePath)
 		}
 		return o.Workspace, dir, nil
 	}
 	return zero, "", ErrNoSource
-}
-
-// cleanRel is a workspace path as --dir takes it: "" for the root.
-func cleanRel(p string) string {
-	p = path.Clean("/" + strings.TrimSpace(p))
-	return strings.TrimPrefix(p, "/")
 }

@@ -27,7 +27,7 @@ func Scope(ctx context.Context, client *dagger.Client, src *dagger.Directory, di
 	if work {
 		return client.Directory().WithDirectory(".", src, withoutGit), nil
 	}
-	gomod := path.Join(cleanDir(dir), "go.mod")
+	gomod := path.Join(CleanDir(dir), "go.mod")
 	b, err := src.File(gomod).Contents(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", gomod, err)
@@ -55,7 +55,9 @@ func ModFiles(scoped *dagger.Directory) *dagger.Directory {
 // targets of its local replace directives, nested ones dropped. A replace
 // outside the repository is refused: the build could not see it.
 func LocalDirs(dir string, gomod []byte) ([]string, error) {
-	dir = cleanDir(dir)
+	if dir = CleanDir(dir); dir == "" {
+		dir = "."
+	}
 	f, err := modfile.Parse(path.Join(dir, "go.mod"), gomod, nil)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path.Join(dir, "go.mod"), err)
@@ -91,11 +93,4 @@ func outermost(dirs []string) []string {
 		}
 	}
 	return out
-}
-
-func cleanDir(dir string) string {
-	if dir == "" {
-		return "."
-	}
-	return path.Clean(dir)
 }
