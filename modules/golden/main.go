@@ -333,6 +333,9 @@ func (m *Paved) appSecrets(ctx context.Context, lib *daggerlib.Client, app *buil
 	if app.BuildSecrets, err = bridge.Secrets(ctx, lib, buildSecrets...); err != nil {
 		return err
 	}
+	if app.BuildSecrets, err = bridge.BuildSecrets(ctx, lib, app.BuildSecrets); err != nil {
+		return err
+	}
 	app.Env, app.Netrc, err = m.goModules(ctx, lib, proxy, private, noSumDB, netrc)
 	return err
 }

@@ -123,3 +123,18 @@ func TestSecretsDoNotLeak(t *testing.T) {
 		}
 	}
 }
+
+func TestChompLineDropsOneLineEndingOnly(t *testing.T) {
+	for in, want := range map[string]string{
+		"pw\n":   "pw",
+		"pw\r\n": "pw",
+		"pw\n\n": "pw\n",
+		"pw ":    "pw ",
+		"pw":     "pw",
+		"":       "",
+	} {
+		if got := string(chompLine([]byte(in))); got != want {
+			t.Errorf("chompLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

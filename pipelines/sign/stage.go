@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -57,6 +58,7 @@ func SignImage(ctx context.Context, in Inputs) (*Result, error) {
 	if creds.Password, err = plaintext(ctx, "key password", in.Password); err != nil {
 		return nil, err
 	}
+	creds.Password = chompLine(creds.Password)
 	if in.IDToken != nil || in.GitHubRequestToken != nil {
 		k := &Keyless{GitHubRequestURL: in.GitHubRequestURL, FulcioURL: in.FulcioURL, RekorURL: in.RekorURL}
 		if k.IDToken, err = plaintext(ctx, "OIDC token", in.IDToken); err != nil {
@@ -133,10 +135,21 @@ func registryFrom(ctx context.Context, user string, password, dockerConfig *dagg
 	if reg.Password, err = plaintext(ctx, "registry password", password); err != nil {
 		return reg, err
 	}
+	reg.Password = chompLine(reg.Password)
 	if reg.DockerConfig, err = plaintext(ctx, "registry docker config", dockerConfig); err != nil {
 		return reg, err
 	}
 	return reg, nil
+}
+
+// chompLine drops one final line ending. Passwords and tokens from a
+// secret manager usually arrive with one: file://password.txt, or
+// cmd://"pass show cosign" and cmd://"aws ecr get-login-password", whose
+// output Dagger keeps as printed. Like docker login --password-stdin,
+// the line ending is not part of the password.
+func chompLine(b []byte) []byte {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r"))
 }
 
 func plaintext(ctx context.Context, what string, s *dagger.Secret) ([]byte, error) {
