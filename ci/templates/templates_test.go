@@ -254,10 +254,10 @@ func TestInputsMapToShipArguments(t *testing.T) {
 		delete(gl, a)
 	}
 	// Whatever is left is about running the job, not about ship.
-	if fmt.Sprint(sorted(gh)) != "[paved-version runs-on upload-results]" {
+	if fmt.Sprint(sorted(gh)) != "[op-service-account-token paved-version registry-password-uri runs-on sign-key-uri sign-password-uri upload-results vault-addr vault-token]" {
 		t.Errorf("GitHub inputs beyond ship's arguments: %v", sorted(gh))
 	}
-	if fmt.Sprint(sorted(gl)) != "[keyless paved-version stage]" {
+	if fmt.Sprint(sorted(gl)) != "[keyless paved-version registry-password-uri sign-key-uri sign-password-uri stage]" {
 		t.Errorf("GitLab inputs beyond ship's arguments: %v", sorted(gl))
 	}
 	// GitHub secrets are secrets, not inputs.
@@ -335,6 +335,7 @@ func TestDaggerCallArguments(t *testing.T) {
 		"REGISTRY_PASSWORD": "sentinel-registry-secret", "PAVED_SEVERITY": "HIGH", "PAVED_SKIP": "scan",
 		"COSIGN_KEY": "-----BEGIN KEY-----\nsentinel-key\n-----END KEY-----", "COSIGN_PASSWORD": "sentinel-pw",
 		"SIGSTORE_ID_TOKEN": "sentinel.jwt.token", "PAVED_CI_ENV": "github",
+		"PAVED_REGISTRY_SECRET": "env:REGISTRY_PASSWORD", "PAVED_SIGN_KEY": "env:COSIGN_KEY", "PAVED_SIGN_PASSWORD": "env:COSIGN_PASSWORD",
 		"PAVED_GIT_REF": "refs/pull/7/merge", "PAVED_PR_NUMBER": "7", "PAVED_DEFAULT_BRANCH": "main",
 	}
 	wantFull := []string{
@@ -345,6 +346,13 @@ func TestDaggerCallArguments(t *testing.T) {
 		"--ci-env=github", "--git-ref=refs/pull/7/merge", "--pr-number=7", "--default-branch=main",
 		"results", "export", "--path=./paved-results",
 	}
+	// secrets from a secret manager: the URI reaches dagger as it is
+	uris := map[string]string{"PAVED_VERSION": "v0.1.0", "PAVED_SOURCE": ".", "PAVED_IMAGE": "ghcr.io/acme/app",
+		"PAVED_REGISTRY_USERNAME": "ci", "PAVED_REGISTRY_SECRET": "vault://ci/registry.token",
+		"PAVED_SIGN_KEY": "op://ci/cosign/private-key", "PAVED_SIGN_PASSWORD": "cmd://pass show cosign"}
+	wantURIs := []string{"call", "-m", "github.com/paved-ci/paved@v0.1.0", "ship", "--source=.", "--continue-on-failure",
+		"--image=ghcr.io/acme/app", "--registry-username=ci", "--registry-password=vault://ci/registry.token",
+		"--sign-key=op://ci/cosign/private-key", "--sign-password=cmd://pass show cosign", "results", "export", "--path=./paved-results"}
 	minimal := map[string]string{"PAVED_VERSION": "v0.1.0", "PAVED_SOURCE": ".", "PAVED_IMAGE": "ghcr.io/acme/app",
 		"PAVED_PLATFORMS": "", "PAVED_TAGS": "", "REGISTRY_PASSWORD": ""}
 	wantMinimal := []string{"call", "-m", "github.com/paved-ci/paved@v0.1.0", "ship", "--source=.", "--continue-on-failure",
@@ -358,7 +366,7 @@ func TestDaggerCallArguments(t *testing.T) {
 		for _, c := range []struct {
 			env  map[string]string
 			want []string
-		}{{full, wantFull}, {minimal, wantMinimal}} {
+		}{{full, wantFull}, {uris, wantURIs}, {minimal, wantMinimal}} {
 			cmd := exec.Command(sh[0], append(sh[1:], "-euc", call)...)
 			cmd.Env = []string{"PATH=" + bin + ":" + os.Getenv("PATH")}
 			for k, v := range c.env {
@@ -547,5 +555,38 @@ func TestOwnCIWorksWithoutShared(t *testing.T) {
 	if strings.Contains(calls, "bare apt-get") || !strings.Contains(calls, "sudo apt-get update") ||
 		!strings.Contains(calls, "sudo env DEBIAN_FRONTEND=noninteractive apt-get install") {
 		t.Errorf("as a non-root user, .ci/run ran:\n%s", calls)
+	}
+}
+
+// GitLab and Jenkins pick each secret's source in shell before the call
+// (GitHub in its env: expressions): the URI input when given, else the CI
+// variable by env: reference, else nothing.
+func TestSecretSourcesDefaultToTheCIVariables(t *testing.T) {
+	for _, f := range []string{gitlabComponent, jenkinsfile} {
+		var prelude []string
+		for _, l := range strings.Split(string(read(t, f)), "\n") {
+			if l = strings.TrimSpace(l); strings.HasPrefix(l, `: "${PAVED_`) {
+				prelude = append(prelude, l)
+			}
+		}
+		if len(prelude) != 2 {
+			t.Fatalf("%s: %d secret-source lines, want 2", f, len(prelude))
+		}
+		script := strings.Join(prelude, "\n") + "\necho \"$PAVED_SIGN_KEY|$PAVED_SIGN_PASSWORD|$PAVED_REGISTRY_SECRET\""
+		for _, c := range []struct {
+			env  []string
+			want string
+		}{
+			{[]string{"COSIGN_KEY=k", "COSIGN_PASSWORD=p", "REGISTRY_PASSWORD=r"}, "env:COSIGN_KEY|env:COSIGN_PASSWORD|env:REGISTRY_PASSWORD"},
+			{[]string{"COSIGN_KEY=k", "PAVED_SIGN_KEY=vault://ci/cosign.key", "PAVED_REGISTRY_SECRET=op://ci/reg/token"}, "vault://ci/cosign.key||op://ci/reg/token"},
+			{nil, "||"},
+		} {
+			cmd := exec.Command("sh", "-euc", script)
+			cmd.Env = c.env
+			out, err := cmd.CombinedOutput()
+			if got := strings.TrimSpace(string(out)); err != nil || got != c.want {
+				t.Errorf("%s with %v: %q %v, want %q", f, c.env, got, err, c.want)
+			}
+		}
 	}
 }
