@@ -22,6 +22,8 @@ import (
 // +cache="never"
 func (m *Paved) Ship(
 	ctx context.Context,
+	// The workspace dagger was called in (Dagger passes it): the default source.
+	ws *dagger.Workspace,
 	// Repository root, with .git (version, commit and tags come from git).
 	// Default: the constructor's --source, else the repository dagger was
 	// called in.
@@ -194,7 +196,7 @@ func (m *Paved) Ship(
 	// +optional
 	imagesFile *dagger.File,
 ) (*Run, error) {
-	source, dir, err := bridge.SourceAndDir(source, dir, m.origin())
+	source, dir, err := m.sourceAndDir(ctx, ws, source, dir)
 	if err != nil {
 		return nil, err
 	}
