@@ -137,8 +137,9 @@ func runChild(cmd *exec.Cmd) (int, error) {
 	return 0, err
 }
 
+// printCounts starts on a new line: dagger may leave its last line open.
 func printCounts(w io.Writer, c spans.Counts) {
-	fmt.Fprintf(w, "paved-ci trace: %d spans; container execs per stage, as the Dagger engine marked them:\n", c.Spans)
+	fmt.Fprintf(w, "\npaved-ci trace: %d spans; container execs per stage, as the Dagger engine marked them:\n", c.Spans)
 	row := func(name string, hits, misses any) { fmt.Fprintf(w, "  %-16s %10v %5v\n", name, hits, misses) }
 	row("stage", "from cache", "ran")
 	for _, name := range c.Names() {
