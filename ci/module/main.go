@@ -54,8 +54,9 @@ func (m *PavedDev) ApiCheck(
 
 // PlatformReport aggregates a folder of run records (results.json files)
 // into report.md and a self-contained report.html with charts: adoption
-// by module version, success rate and stage durations per version, top
-// failing stages, exceptions expiring soon.
+// by module version, success rate per version, each stage's duration,
+// pass rate and cache hits by version, top failing stages, exceptions
+// expiring soon.
 func (m *PavedDev) PlatformReport(
 	ctx context.Context,
 	// Folder of run records, searched recursively.

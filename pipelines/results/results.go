@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 )
 
@@ -76,6 +77,40 @@ type Stage struct {
 	Reason string `json:"reason,omitempty"`
 	// Mandated stages (scan, sign) are marked so a skip stands out.
 	Mandated bool `json:"mandated,omitempty"`
+	// Cache is nil unless the run was traced (paved-ci trace): module code
+	// cannot see whether Dagger served an operation from its cache, only
+	// the engine's spans say so.
+	Cache *Cache `json:"cache,omitempty"`
+}
+
+// Cache counts a stage's container execs (Container.withExec calls) that
+// the Dagger engine marked as served from its cache (Hits) and those it did
+// not mark (Misses: they ran, or were to run). Zero and zero means the
+// stage was traced and asked for no exec the engine reported.
+type Cache struct {
+	Hits   int `json:"hits"`
+	Misses int `json:"misses"`
+}
+
+// SetCache records per-stage counts on the stages that ran, by name, and
+// returns the names in counts that match no stage that ran.
+func (r *Run) SetCache(counts map[string]Cache) (unmatched []string) {
+	used := map[string]bool{}
+	for i, s := range r.Stages {
+		c, ok := counts[s.Name]
+		if !ok || s.Status == Skipped {
+			continue
+		}
+		r.Stages[i].Cache = &c
+		used[s.Name] = true
+	}
+	for name := range counts {
+		if !used[name] {
+			unmatched = append(unmatched, name)
+		}
+	}
+	sort.Strings(unmatched)
+	return unmatched
 }
 
 // Image is what the publish stage wrote.

@@ -4,9 +4,16 @@
 //	go run github.com/paved-ci/paved/ci/cmd/paved-ci@VERSION report --results ./paved-results
 //
 // The provider (GitHub Actions, GitLab CI, or a local terminal) is detected
-// from the environment; --provider overrides it. It imports only
-// pipelines/ci, pipelines/results, the standard library and
-// go-githubactions, so a cold `go run` builds in seconds.
+// from the environment; --provider overrides it.
+//
+//	paved-ci trace -- dagger call ... results export --path=./paved-results
+//
+// runs the dagger command with its traces sent to paved-ci and records, per
+// stage, the container execs Dagger served from its cache (see trace.go).
+//
+// It imports only pipelines/ci, pipelines/results, pipelines/spans (standard
+// library only), the standard library and go-githubactions, so a cold
+// `go run` builds in seconds.
 package main
 
 import (
@@ -34,6 +41,7 @@ func main() {
 }
 
 const usage = `usage: paved-ci report --results DIR [flags]
+       paved-ci trace [--results DIR] -- dagger call ... results export --path=DIR
        paved-ci version
 
 report writes the results of a paved run for the CI system it runs in:
@@ -43,7 +51,10 @@ report writes the results of a paved run for the CI system it runs in:
                   paths the paved component declares
   local           a terminal summary
 
-flags:
+trace runs a dagger command and adds to DIR/results.json how many container
+execs of each stage Dagger served from its cache; "paved-ci trace -h" for more.
+
+report flags:
 `
 
 func run(args []string, getenv ci.Getenv, stdout, stderr io.Writer) int {
@@ -56,6 +67,8 @@ func run(args []string, getenv ci.Getenv, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, version())
 		return exitOK
 	case "report":
+	case "trace":
+		return runTrace(args[1:], getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		fs, _ := reportFlags(stdout)

@@ -53,13 +53,14 @@ func TestHTMLInChromium(t *testing.T) {
 			wide++
 		}
 	}
-	// 2 adoption charts (2+2 versions), health (3), durations (3 x 2),
-	// failing (2); v1.0.0's 0% success rate is the one empty bar.
-	if len(rects) != 15 || wide != 14 {
-		t.Errorf("%d of %d bars have a width after rendering, want 14 of 15", wide, len(rects))
+	// 2 adoption charts (2+2 versions), health (3), durations (2 stages x
+	// 3 versions), cache hits (2 stages x the traced v1.2.0), failing (2);
+	// v1.0.0's 0% success rate is the one empty bar.
+	if len(rects) != 17 || wide != 16 {
+		t.Errorf("%d of %d bars have a width after rendering, want 16 of 17", wide, len(rects))
 	}
-	if n := len(regexp.MustCompile(`<svg `).FindAllString(dom, -1)); n != 7 {
-		t.Errorf("%d charts in the rendered DOM, want 7", n)
+	if n := len(regexp.MustCompile(`<svg `).FindAllString(dom, -1)); n != 8 {
+		t.Errorf("%d charts in the rendered DOM, want 8 (adoption 2, health, duration 2, cache 2, failing)", n)
 	}
 	if !regexp.MustCompile(`<b id="skipped">4</b>`).MatchString(dom) {
 		t.Error("skipped count missing from the rendered page")
@@ -87,7 +88,7 @@ func TestHTMLInChromium(t *testing.T) {
 		}
 	}
 	// Each bar is at least 2x18 pixels; the real ones are hundreds wide.
-	if blue < 14*2*18 {
+	if blue < 16*2*18 {
 		t.Errorf("%d bar-coloured pixels in the screenshot: the bars did not render", blue)
 	}
 	t.Logf("%d bars in the DOM, %d bar pixels in a %dx%d screenshot", wide, blue, b.Dx(), b.Dy())

@@ -25,10 +25,10 @@ func (r *Report) Markdown() string {
 	for _, h := range r.Health {
 		fmt.Fprintf(&b, "| %s | %d | %d | %.1f%% |\n", md(h.Version), h.Runs, h.Passed, h.SuccessRate())
 	}
-	b.WriteString("\n### Median stage durations\n\n| Version | Stage | Median | Runs |\n| --- | --- | ---: | ---: |\n")
-	for _, h := range r.Health {
-		for _, m := range h.Medians {
-			fmt.Fprintf(&b, "| %s | %s | %s | %d |\n", md(h.Version), md(m.Stage), dur(m.Median), m.Runs)
+	b.WriteString("\n## Stage trend by paved version\n\n" + trendNote + "\n\n| Stage | Version | Runs | Pass rate | Median | p90 | Cache hits | Traced runs |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, t := range r.Stages {
+		for _, v := range t.Versions {
+			fmt.Fprintf(&b, "| %s | %s | %d | %.1f%% | %s | %s | %s | %d |\n", md(t.Stage), md(v.Version), v.Runs, v.PassRate(), dur(v.Median), dur(v.P90), hits(v), v.Traced)
 		}
 	}
 	b.WriteString("\n## Top failing stages\n\n")
@@ -62,6 +62,21 @@ func (r *Report) Markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// trendNote says what the trend figures count, in both renderings.
+const trendNote = "Each stage over paved versions, oldest first, development builds last. " +
+	"Runs, pass rate, median and p90 (nearest rank) count the runs where the stage ran, not those that skipped it. " +
+	"Cache hits are the container execs the Dagger engine marked as served from its cache, out of all the execs it reported, " +
+	"summed over the runs recorded with `paved-ci trace` (traced runs); - when none was traced."
+
+// hits renders a cache-hit ratio with its counts: "75.0% (6 of 8)".
+func hits(v StageVersion) string {
+	pct, ok := v.HitRatio()
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%% (%d of %d)", pct, v.Cache.Hits, v.Cache.Hits+v.Cache.Misses)
 }
 
 func md(s string) string {
@@ -174,21 +189,37 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return Chart("Top failing stages", bars, 0)
 	},
-	"durChart": func(h Health) template.HTML {
+	"durChart": func(t StageTrend) template.HTML {
 		var bars []Bar
-		for _, m := range h.Medians {
-			bars = append(bars, Bar{Label: m.Stage, Value: m.Median.Seconds(), Text: dur(m.Median)})
+		for _, v := range t.Versions {
+			bars = append(bars, Bar{Label: v.Version, Value: v.Median.Seconds(), Text: dur(v.Median)}) // p90 is in the table: the label space is short
 		}
-		return Chart("Median stage duration, "+h.Version, bars, 0)
+		return Chart(t.Stage+": median duration by paved version", bars, 0)
 	},
-	"join":   func(s []string) string { return strings.Join(s, ", ") },
-	"behind": behind,
-	"dur":    dur,
-	"days":   days,
-	"date":   func(t time.Time) string { return t.Format("2006-01-02") },
-	"rfc":    func(t time.Time) string { return t.Format(time.RFC3339) },
-	"pct":    func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
-	"orDash": orDash,
+	// cacheChart has a bar for each version with a count only: an
+	// untraced version has no ratio, not a ratio of 0.
+	"cacheChart": func(t StageTrend) template.HTML {
+		var bars []Bar
+		for _, v := range t.Versions {
+			if pct, ok := v.HitRatio(); ok {
+				bars = append(bars, Bar{Label: v.Version, Value: pct, Text: hits(v)})
+			}
+		}
+		if len(bars) == 0 {
+			return ""
+		}
+		return Chart(t.Stage+": execs served from Dagger's cache by paved version", bars, 100)
+	},
+	"hits":      hits,
+	"trendNote": func() string { return strings.ReplaceAll(trendNote, "`", "") },
+	"join":      func(s []string) string { return strings.Join(s, ", ") },
+	"behind":    behind,
+	"dur":       dur,
+	"days":      days,
+	"date":      func(t time.Time) string { return t.Format("2006-01-02") },
+	"rfc":       func(t time.Time) string { return t.Format(time.RFC3339) },
+	"pct":       func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
+	"orDash":    orDash,
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>paved platform report</title>
 <style>
@@ -212,9 +243,14 @@ th{background:#f6f8fa}.chart{display:block;margin:1em 0}.bar{fill:#2f81f7}.ct{fo
 <table><tr><th>Version</th><th>Runs</th><th>Passed</th><th>Success rate</th></tr>
 {{range .Health}}<tr><td>{{.Version}}</td><td>{{.Runs}}</td><td>{{.Passed}}</td><td>{{pct .SuccessRate}}</td></tr>
 {{end}}</table>
-<h3>Median stage durations</h3>
-{{range .Health}}{{durChart .}}{{end}}
-<h2>Top failing stages</h2>
+<h2>Stage trend by paved version</h2>
+<p>{{trendNote}}</p>
+{{range .Stages}}<h3>{{.Stage}}</h3>
+{{durChart .}}{{cacheChart .}}
+<table><tr><th>Version</th><th>Runs</th><th>Pass rate</th><th>Median</th><th>p90</th><th>Cache hits</th><th>Traced runs</th></tr>
+{{range .Versions}}<tr><td>{{.Version}}</td><td>{{.Runs}}</td><td>{{pct .PassRate}}</td><td>{{dur .Median}}</td><td>{{dur .P90}}</td><td>{{hits .}}</td><td>{{.Traced}}</td></tr>
+{{end}}</table>
+{{end}}<h2>Top failing stages</h2>
 {{if .FailingStages}}{{failChart .FailingStages}}
 <table><tr><th>Stage</th><th>Failures</th><th>Repositories</th><th>Last reason</th></tr>
 {{range .FailingStages}}<tr><td>{{.Stage}}</td><td>{{.Failures}}</td><td>{{.Repos}}</td><td>{{.LastReason}}</td></tr>

@@ -1,7 +1,8 @@
 // Package report aggregates paved run records (results.json) from many
 // application repositories into the platform team's view: who runs which
 // module version, how healthy each version's pipelines are, which stages
-// fail most and which scan exceptions run out soon.
+// fail most, how each stage's duration, pass rate and cache hits trend over
+// paved versions, and which scan exceptions run out soon.
 package report
 
 import (
@@ -51,6 +52,8 @@ type Report struct {
 	Adoption []Adoption
 	// Health per root-module version, newest first.
 	Health []Health
+	// Stages is each stage's trend over root-module versions.
+	Stages []StageTrend
 	// FailingStages are the stages failing most, most first.
 	FailingStages []StageFailures
 	// HasExceptions is set when any record carries exceptions.
@@ -81,8 +84,6 @@ type Health struct {
 	Version string
 	Runs    int
 	Passed  int
-	// Medians of each stage's duration over the runs that ran it.
-	Medians []StageMedian
 }
 
 // SuccessRate is Passed/Runs in percent.
@@ -91,13 +92,6 @@ func (h Health) SuccessRate() float64 {
 		return 0
 	}
 	return 100 * float64(h.Passed) / float64(h.Runs)
-}
-
-// StageMedian is a stage's median duration.
-type StageMedian struct {
-	Stage  string
-	Median time.Duration
-	Runs   int
 }
 
 // StageFailures counts a stage's failures.
@@ -175,6 +169,7 @@ func Build(o Options) (*Report, error) {
 	}
 	rep.Adoption = adoption(latest, tags)
 	rep.Health = health(recs)
+	rep.Stages = trends(recs)
 	rep.FailingStages = failing(recs)
 	for repo, r := range latest {
 		for _, x := range r.Exceptions {
@@ -317,7 +312,6 @@ func newer(a, b string) bool {
 
 func health(recs []record) []Health {
 	byVer := map[string]*Health{}
-	durs := map[string]map[string][]time.Duration{}
 	for _, r := range recs {
 		v := versionsOf(r.run)[RootModule]
 		if v == "" {
@@ -327,24 +321,14 @@ func health(recs []record) []Health {
 		if h == nil {
 			h = &Health{Version: v}
 			byVer[v] = h
-			durs[v] = map[string][]time.Duration{}
 		}
 		h.Runs++
 		if r.run.Passed() {
 			h.Passed++
 		}
-		for _, s := range r.run.Stages {
-			if s.Status != results.Skipped {
-				durs[v][s.Name] = append(durs[v][s.Name], s.Duration)
-			}
-		}
 	}
 	var out []Health
-	for v, h := range byVer {
-		for stage, ds := range durs[v] {
-			h.Medians = append(h.Medians, StageMedian{Stage: stage, Median: Median(ds), Runs: len(ds)})
-		}
-		sort.Slice(h.Medians, func(i, j int) bool { return h.Medians[i].Stage < h.Medians[j].Stage })
+	for _, h := range byVer {
 		out = append(out, *h)
 	}
 	sort.Slice(out, func(i, j int) bool { return newer(out[i].Version, out[j].Version) })

@@ -50,6 +50,9 @@ func reason(failed bool) string {
 	return ""
 }
 
+// The cache counts of each v1.2.0 run (the fleet's traced runs).
+var buildCache, testCache = results.Cache{Hits: 3, Misses: 1}, results.Cache{Hits: 1}
+
 // records writes a fleet of runs plus broken files into a folder.
 func records(t testing.TB) string {
 	dir := t.TempDir()
@@ -63,7 +66,11 @@ func records(t testing.TB) string {
 		{"acme/cli", "v1.2.0", "v1.1.0", 7, "", 30, 60, nil},
 	}
 	for i, r := range recs {
-		if err := r.run().Write(filepath.Join(dir, fmt.Sprintf("run-%d", i))); err != nil {
+		run := r.run()
+		if r.paved == "v1.2.0" { // traced by paved-ci trace
+			run.Stages[0].Cache, run.Stages[1].Cache = &buildCache, &testCache
+		}
+		if err := run.Write(filepath.Join(dir, fmt.Sprintf("run-%d", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -131,16 +138,28 @@ func TestAggregate(t *testing.T) {
 	if h.Version != "v1.2.0" || h.Runs != 3 || h.Passed != 3 || h.SuccessRate() != 100 {
 		t.Errorf("v1.2.0 health: %+v", h)
 	}
-	if h.Medians[0].Stage != "build" || h.Medians[0].Median != 50*time.Second || h.Medians[1].Median != 80*time.Second {
-		t.Errorf("v1.2.0 medians: %+v", h.Medians)
-	}
-	for _, m := range h.Medians {
-		if m.Stage == "sign" {
-			t.Error("skipped stages have no duration")
-		}
-	}
-	if h := r.Health[2]; h.Version != "v1.0.0" || h.Runs != 2 || h.Passed != 0 || h.Medians[1].Median != 150*time.Second {
+	if h := r.Health[2]; h.Version != "v1.0.0" || h.Runs != 2 || h.Passed != 0 {
 		t.Errorf("v1.0.0 health: %+v", h)
+	}
+	// Stage trends, oldest version first; sign was always skipped.
+	if len(r.Stages) != 2 || r.Stages[0].Stage != "build" || r.Stages[1].Stage != "test" {
+		t.Fatalf("stage trends: %+v", r.Stages)
+	}
+	build, test := r.Stages[0], r.Stages[1]
+	if len(build.Versions) != 3 || build.Versions[0].Version != "v1.0.0" || build.Versions[2].Version != "v1.2.0" {
+		t.Fatalf("build versions: %+v", build.Versions)
+	}
+	// v1.2.0 build: 50s, 70s, 30s, each traced.
+	if v := build.Versions[2]; v.Runs != 3 || v.Median != 50*time.Second || v.P90 != 70*time.Second || v.Traced != 3 ||
+		v.Cache != (results.Cache{Hits: 3 * buildCache.Hits, Misses: 3 * buildCache.Misses}) {
+		t.Errorf("v1.2.0 build: %+v", v)
+	}
+	// v1.0.0 test: 100s and 200s, both failed, untraced.
+	if v := test.Versions[0]; v.Median != 150*time.Second || v.P90 != 200*time.Second || v.PassRate() != 0 || v.Traced != 0 {
+		t.Errorf("v1.0.0 test: %+v", v)
+	}
+	if _, ok := test.Versions[0].HitRatio(); ok {
+		t.Error("an untraced version has no cache-hit ratio")
 	}
 
 	if len(r.FailingStages) != 2 || r.FailingStages[0].Stage != "test" || r.FailingStages[0].Failures != 2 || r.FailingStages[0].Repos != 2 || r.FailingStages[1].Stage != "build" {
@@ -160,23 +179,31 @@ func TestAggregate(t *testing.T) {
 
 func TestMarkdown(t *testing.T) {
 	md := build(t).Markdown()
-	for _, s := range []string{
+	contains(t, "markdown", md,
 		"from 7 run records of 3 repositories; 4 records skipped.",
 		"### paved (newest v1.2.0, 1 repositories behind)",
 		"| v1.2.0 | 2 | 0 | acme/api, acme/cli |",
 		"| v1.0.0 | 2 | 0 | 0.0% |",
-		"| v1.2.0 | build | 50s | 3 |",
+		"| build | v1.2.0 | 3 | 100.0% | 50s | 1m10s | 75.0% (9 of 12) | 3 |",
+		"| test | v1.0.0 | 2 | 0.0% | 2m30s | 3m20s | - | 0 |",
 		"| test | 2 | 2 | exit status 1 |",
 		"## Exceptions expiring within 14 days",
 		"| 2026-11-25 (expired) | acme/web | CVE-2026-2 | team-web |",
 		"## Skipped records (4)",
-	} {
-		if !strings.Contains(md, s) {
-			t.Errorf("markdown lacks %q:\n%s", s, md)
-		}
-	}
+	)
 	if strings.Contains(md, "CVE-2026-9") || strings.Contains(md, "CVE-2026-7") {
 		t.Error("an exception expiring in 90 days is not 'soon'; one dropped from a repository's latest run is gone")
+	}
+}
+
+// contains fails t for each of wants missing from text, a rendering
+// named what.
+func contains(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, text)
+		}
 	}
 }
 
