@@ -77,11 +77,11 @@ func Go(ctx context.Context, client *dagger.Client, src *dagger.Directory, p *Pl
 	if err != nil {
 		return nil, err
 	}
-	tool := gotool.Container(client, gotool.ModFiles(scoped), gotool.Options{Images: imgs, Dir: p.Dir, Env: opts.Env, Netrc: opts.Netrc}).
+	tool := gotool.Container(client, scoped.Mod, gotool.Options{Images: imgs, Dir: p.Dir, Env: opts.Env, Netrc: opts.Netrc}).
 		// Download once for all platforms, with only go.mod and go.sum
 		// mounted: a cache hit until they change.
 		WithExec([]string{"go", "mod", "download"}).
-		WithMountedDirectory(gotool.SrcPath, scoped)
+		WithMountedDirectory(gotool.SrcPath, scoped.Dir)
 	var variants []*dagger.Container
 	for _, st := range p.Steps {
 		b := tool

@@ -11,43 +11,59 @@ import (
 	"golang.org/x/mod/modfile"
 )
 
-// Scope is the part of src that Go commands on the module at dir read:
-// the module's folder and the folders of its local replace directives, at
-// their paths, without .git. The engine caches execs by the content of
-// what they mount, so mounting only these keeps one app's build, test and
-// lint cached when anything else in the repository changes (another app,
-// a README, a new commit's .git). A repository with a go.work at its root
-// is mounted whole (without .git): the workspace may name any folder.
-func Scope(ctx context.Context, client *dagger.Client, src *dagger.Directory, dir string) (*dagger.Directory, error) {
+// Scoped is the part of a source that Go commands on one module read.
+type Scoped struct {
+	// Dir holds the module's folder and the folders of its local replace
+	// directives, at their paths, without .git.
+	Dir *dagger.Directory
+	// Mod holds only their go.mod and go.sum files: what `go mod download`
+	// reads, so the download stays cached until a dependency changes.
+	Mod *dagger.Directory
+}
+
+// Scope is the part of src that Go commands on the module at dir read.
+// The engine caches execs by the content of what they mount, so mounting
+// only this keeps one app's build, test and lint cached when anything
+// else in the repository changes (another app, a README, a new commit's
+// .git). A repository with a go.work at its root is mounted whole
+// (without .git): the workspace may name any folder.
+func Scope(ctx context.Context, client *dagger.Client, src *dagger.Directory, dir string) (Scoped, error) {
 	withoutGit := dagger.DirectoryWithDirectoryOpts{Exclude: []string{".git"}}
 	work, err := src.Exists(ctx, "go.work", dagger.DirectoryExistsOpts{ExpectedType: dagger.ExistsTypeRegularType})
 	if err != nil {
-		return nil, fmt.Errorf("checking the source for go.work: %w", err)
+		return Scoped{}, fmt.Errorf("checking the source for go.work: %w", err)
 	}
 	if work {
-		return client.Directory().WithDirectory(".", src, withoutGit), nil
+		whole := client.Directory().WithDirectory(".", src, withoutGit)
+		return Scoped{Dir: whole, Mod: whole.Filter(dagger.DirectoryFilterOpts{Include: []string{"**/go.mod", "**/go.sum", "go.work", "go.work.sum"}})}, nil
 	}
 	gomod := path.Join(CleanDir(dir), "go.mod")
 	b, err := src.File(gomod).Contents(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", gomod, err)
+		return Scoped{}, fmt.Errorf("reading %s: %w", gomod, err)
 	}
 	dirs, err := LocalDirs(dir, []byte(b))
 	if err != nil {
-		return nil, err
+		return Scoped{}, err
 	}
-	out := client.Directory()
+	out := Scoped{Dir: client.Directory(), Mod: client.Directory()}
 	for _, d := range dirs {
-		out = out.WithDirectory(d, src.Directory(d), withoutGit)
+		out.Dir = out.Dir.WithDirectory(d, src.Directory(d), withoutGit)
+		// file by file, not a filter of Dir: the engine caches a selected
+		// file by its content, a filter by the directory it filters (an
+		// edit of any .go file re-ran go mod download)
+		for _, name := range []string{"go.mod", "go.sum"} {
+			f := path.Join(d, name)
+			ok, err := src.Exists(ctx, f, dagger.DirectoryExistsOpts{ExpectedType: dagger.ExistsTypeRegularType})
+			if err != nil {
+				return Scoped{}, fmt.Errorf("checking the source for %s: %w", f, err)
+			}
+			if ok {
+				out.Mod = out.Mod.WithFile(f, src.File(f))
+			}
+		}
 	}
 	return out, nil
-}
-
-// ModFiles is what `go mod download` reads of a scoped source: go.mod,
-// go.sum, go.work and go.work.sum files. Downloading with only these
-// mounted is a cache hit until a dependency changes.
-func ModFiles(scoped *dagger.Directory) *dagger.Directory {
-	return scoped.Filter(dagger.DirectoryFilterOpts{Include: []string{"**/go.mod", "**/go.sum", "go.work", "go.work.sum"}})
 }
 
 // LocalDirs lists the folders, relative to the repository root, that the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"dagger.io/dagger"
@@ -165,10 +166,20 @@ func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
 		}
 		targets = append(targets, target{"source", f})
 	}
+	// the scans run at once (each platform's trivy in its own container);
+	// their reports are judged in order, so the results do not depend on
+	// which finished first
+	raws := make([]string, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, tg := range targets {
+		wg.Go(func() { raws[i], errs[i] = tg.file.Contents(ctx) })
+	}
+	wg.Wait()
 	var failed, scanned []string
-	for _, tg := range targets {
+	for i, tg := range targets {
 		scanned = append(scanned, tg.name)
-		raw, err := tg.file.Contents(ctx)
+		raw, err := raws[i], errs[i]
 		if err != nil {
 			return fmt.Errorf("scan %s: trivy did not produce a report%s: %w", tg.name, offlineHint(opts, err), err)
 		}

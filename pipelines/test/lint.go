@@ -49,7 +49,7 @@ func Lint(ctx context.Context, client *dagger.Client, src *dagger.Directory, opt
 		WithEnvVariable("GOMODCACHE", gotool.ModCachePath).
 		WithEnvVariable("GOCACHE", gotool.BuildCachePath).
 		WithEnvVariable("GOFLAGS", gotool.Flags).
-		WithMountedDirectory(gotool.SrcPath, scoped).
+		WithMountedDirectory(gotool.SrcPath, scoped.Dir).
 		WithWorkdir(gotool.Workdir(opts.Dir)).
 		WithExec([]string{"golangci-lint", "run", "--timeout=" + timeout, "./..."}).
 		Stdout(ctx)

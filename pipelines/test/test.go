@@ -105,7 +105,7 @@ func Go(ctx context.Context, client *dagger.Client, src *dagger.Directory, opts 
 	if err != nil {
 		return nil, err
 	}
-	ctr := gotool.Container(client, scoped, gotool.Options{Images: imgs, Dir: opts.Dir, Env: opts.Env, Netrc: opts.Netrc})
+	ctr := gotool.Container(client, scoped.Dir, gotool.Options{Images: imgs, Dir: opts.Dir, Env: opts.Env, Netrc: opts.Netrc})
 	if opts.Race {
 		ctr = ctr.WithEnvVariable("CGO_ENABLED", "1")
 	} else {
