@@ -24,6 +24,9 @@ type Provider struct {
 	// choice and only named in hints.
 	Usernames []string
 	Strict    bool
+	// anyPrefix also accepts usernames starting with it (Google's
+	// credential helpers log in as _dcgcloud_token and the like).
+	anyPrefix string
 	// Token is how a CI job gets the password, without a stored key.
 	Token string
 	// Lifetime is how long that token lasts.
@@ -63,7 +66,7 @@ var Providers = []Provider{
 	{
 		// _json_key is a service-account key file: accepted because the
 		// registry accepts it, but the docs steer to access tokens.
-		ID: "gar", Name: "Google Artifact Registry", Usernames: []string{"oauth2accesstoken", "_json_key", "_json_key_base64"}, Strict: true,
+		ID: "gar", Name: "Google Artifact Registry", Usernames: []string{"oauth2accesstoken", "_json_key", "_json_key_base64"}, Strict: true, anyPrefix: "_",
 		Token:    "gcloud auth print-access-token, after Workload Identity Federation with the job's OIDC token (google-github-actions/auth token_format: access_token)",
 		Lifetime: "1 h",
 		Pattern:  "LOCATION-docker.pkg.dev (and gcr.io, which Artifact Registry serves)",
@@ -159,6 +162,9 @@ func CheckUsername(host, username string) error {
 		if username == u {
 			return nil
 		}
+	}
+	if p.anyPrefix != "" && strings.HasPrefix(username, p.anyPrefix) {
+		return nil
 	}
 	return fmt.Errorf("registry %s is %s, which takes the username %q, not %q: use %s with the token from %s (valid %s)",
 		host, p.Name, p.Usernames[0], username, p.Usernames[0], p.Token, p.Lifetime)

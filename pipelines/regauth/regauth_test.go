@@ -47,6 +47,7 @@ func TestCheckUsername(t *testing.T) {
 		{"public.ecr.aws", "ci", []string{"Amazon ECR Public", "ecr-public get-login-password"}},
 		{"europe-west1-docker.pkg.dev", "oauth2accesstoken", nil},
 		{"europe-west1-docker.pkg.dev", "_json_key", nil},
+		{"gcr.io", "_dcgcloud_token", nil},
 		{"europe-west1-docker.pkg.dev", "ci@acme.iam.gserviceaccount.com", []string{`takes the username "oauth2accesstoken"`, "print-access-token"}},
 		// Not strict: service principals and scoped tokens use other names.
 		{"acmeprod.azurecr.io", "3f1c2a9e-0000-4000-8000-000000000001", nil},
