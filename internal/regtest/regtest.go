@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -257,4 +258,51 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// Name names a subtest after the registry kind.
+func (k Kind) Name() string {
+	if k.ID == "" {
+		return "basic-" + k.Host
+	}
+	return k.ID
+}
+
+// Expired is the wrong token tests send: the right one, expired.
+func Expired(token string) string { return token + "-expired" }
+
+// CheckNoLeak fails t if text holds token, or the Basic credentials any
+// Kind's username (right or wrong) makes with it or its Expired form.
+func CheckNoLeak(t testing.TB, text, token string) {
+	t.Helper()
+	secrets := []string{token}
+	for _, k := range Kinds {
+		for _, u := range []string{k.Username, k.WrongUsername} {
+			for _, tok := range []string{token, Expired(token)} {
+				secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(u+":"+tok)))
+			}
+		}
+	}
+	for _, s := range secrets {
+		if strings.Contains(text, s) {
+			t.Errorf("secret %q leaked into an error or a log", s)
+		}
+	}
+	// the check must have run over real refusals
+	if !strings.Contains(text, "UNAUTHORIZED") && !strings.Contains(text, "401") {
+		t.Error("no registry refusal in the text: the leak check ran over nothing")
+	}
+}
+
+// ErrContains fails t unless err is an error whose text has every want.
+func ErrContains(t testing.TB, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("accepted; want an error with %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
 }
