@@ -66,12 +66,11 @@ type Registry struct {
 	Token string // the CI token the registry accepts
 
 	mu sync.Mutex
-	// issued are the bearer tokens handed out, Seen the requests that
-	// reached the registry, TokenRequests those to the realm.
+	// issued are the bearer tokens handed out, seen the requests that
+	// reached the registry, tokenRequests those to the realm.
 	issued        map[string]bool
-	Seen          int
-	TokenRequests []string // "user scope" of each token request
-	Refused       int
+	seen, refused int
+	tokenRequests []string // "user scope" of each token request
 }
 
 // Start serves an in-memory registry that accepts k.Username with token.
@@ -127,7 +126,7 @@ func (r *Registry) serveAuth(w http.ResponseWriter, req *http.Request) bool {
 	switch {
 	case r.Realm != "" && req.URL.Path == realmPath:
 		u, p, ok := req.BasicAuth()
-		r.TokenRequests = append(r.TokenRequests, u+" "+req.URL.Query().Get("scope"))
+		r.tokenRequests = append(r.tokenRequests, u+" "+req.URL.Query().Get("scope"))
 		if !ok || u != r.Username || p != r.Token || req.URL.Query().Get("service") != r.Service {
 			r.refuse(w, "")
 			return true
@@ -141,7 +140,7 @@ func (r *Registry) serveAuth(w http.ResponseWriter, req *http.Request) bool {
 		return true
 	case r.Realm != "":
 		if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok && r.issued[tok] {
-			r.Seen++
+			r.seen++
 			return false
 		}
 		realm := r.Realm
@@ -156,7 +155,7 @@ func (r *Registry) serveAuth(w http.ResponseWriter, req *http.Request) bool {
 		return true
 	default:
 		if u, p, ok := req.BasicAuth(); ok && u == r.Username && p == r.Token {
-			r.Seen++
+			r.seen++
 			return false
 		}
 		r.refuse(w, fmt.Sprintf(`Basic realm="https://%s/",service=%q`, req.Host, r.Host))
@@ -167,7 +166,7 @@ func (r *Registry) serveAuth(w http.ResponseWriter, req *http.Request) bool {
 // refuse answers 401 the way registries do: a challenge and an error
 // body that quotes nothing the client sent.
 func (r *Registry) refuse(w http.ResponseWriter, challenge string) {
-	r.Refused++
+	r.refused++
 	if challenge != "" {
 		w.Header().Set("WWW-Authenticate", challenge)
 	}
@@ -192,7 +191,14 @@ func repoOf(path string) string {
 func (r *Registry) Counts() (seen, refused int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.Seen, r.Refused
+	return r.seen, r.refused
+}
+
+// TokenRequests lists "username scope" for each request to the realm.
+func (r *Registry) TokenRequests() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.tokenRequests...)
 }
 
 // CaptureOutput collects stdout, stderr and the logs (see Logs) while f

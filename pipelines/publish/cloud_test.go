@@ -67,8 +67,8 @@ func TestCloudRegistryLogins(t *testing.T) {
 				if k.Realm != "" {
 					// the token endpoint got the CI identity and a push scope
 					want := k.Username + " repository:acme/app:push,pull"
-					if !strings.Contains(strings.Join(reg.TokenRequests, "\n"), want) {
-						t.Errorf("token requests %q lack %q", reg.TokenRequests, want)
+					if !strings.Contains(strings.Join(reg.TokenRequests(), "\n"), want) {
+						t.Errorf("token requests %q lack %q", reg.TokenRequests(), want)
 					}
 				}
 			})
