@@ -53,8 +53,9 @@ var Providers = []Provider{
 		Token:    "aws ecr get-login-password --region REGION, after assuming an IAM role with the job's OIDC token (aws-actions/configure-aws-credentials role-to-assume)",
 		Lifetime: "12 h",
 		Pattern:  "ACCOUNT.dkr.ecr.REGION.amazonaws.com",
-		match:    regexp.MustCompile(`^[0-9]{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`),
-		near:     regexp.MustCompile(`(^|\.)ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`),
+		// dkr-ecr.REGION.on.aws is the dual-stack (IPv6) endpoint.
+		match: regexp.MustCompile(`^[0-9]{12}\.(dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?|dkr-ecr(-fips)?\.[a-z0-9-]+\.on\.aws)$`),
+		near:  regexp.MustCompile(`(^|\.)ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`),
 	},
 	{
 		ID: "ecr-public", Name: "Amazon ECR Public", Usernames: []string{"AWS"}, Strict: true,
