@@ -3,12 +3,18 @@ package sign
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -89,4 +95,40 @@ func TestCloudRegistryLogins(t *testing.T) {
 		})
 	}
 	regtest.CheckNoLeak(t, strings.Join(append(outputs, logged.String()), "\n"), token)
+}
+
+// A registry that quotes the request's credentials in an error body (a
+// proxy, a misconfigured registry) must not carry them into paved's error.
+func TestRegistryErrorsScrubEchoedCredentials(t *testing.T) {
+	const token = "SENTINEL-ci-token-echo"
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	var echo atomic.Bool // off while the test pushes the image
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pass, ok := r.BasicAuth()
+		switch {
+		case !ok: // ask for Basic credentials
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		case echo.Load() && r.Method == http.MethodPut:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"errors":[{"code":"DENIED","message":"bad request from %s (password %s)"}]}`, r.Header.Get("Authorization"), pass)
+		default:
+			reg.ServeHTTP(w, r)
+		}
+	}))
+	defer srv.Close()
+	img, _ := random.Image(512, 1)
+	ref, _ := name.NewTag(strings.TrimPrefix(srv.URL, "http://") + "/acme/app:v1")
+	if err := remote.Write(ref, img, remote.WithAuth(&authn.Basic{Username: "ci", Password: token})); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	image := ref.Context().Digest(d.String()).String()
+	echo.Store(true)
+	k := newKey(t, "pw")
+	_, err := SignWith(context.Background(), Credentials{Key: k.priv, Password: k.pass},
+		Request{Image: image, SBOM: []byte(testSBOM), Registry: Registry{Username: "ci", Password: []byte(token), Retries: -1}})
+	regtest.ErrContains(t, err, "pushing attestations (no signature was pushed) "+image+" in registry", "DENIED: bad request from Basic *** (password ***)")
+	regtest.CheckNoLeak(t, err.Error()+" 401", token)
 }
