@@ -29,8 +29,12 @@ import (
 func TestCloudRegistryLogins(t *testing.T) {
 	const token = "SENTINEL-ci-token-81d0"
 	k := newKey(t, "pw")
-	creds := Credentials{Key: k.priv, Password: k.pass}
 	ctx := context.Background()
+	// one signer for every run: decrypting the key is the slow part
+	signer, _, err := NewSigner(ctx, Credentials{Key: k.priv, Password: k.pass})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var outputs []string
 	logged := regtest.Logs(t)
 	for _, kind := range regtest.Kinds {
@@ -62,7 +66,7 @@ func TestCloudRegistryLogins(t *testing.T) {
 			}
 
 			t.Run("right token", func(t *testing.T) {
-				if _, err := SignWith(ctx, creds, Request{Image: image, SBOM: []byte(testSBOM), Registry: access(kind.Username, token)}); err != nil {
+				if _, err := Sign(ctx, Request{Signer: signer, Image: image, SBOM: []byte(testSBOM), Registry: access(kind.Username, token)}); err != nil {
 					t.Fatal(err)
 				}
 				v, err := Verify(ctx, image, Policy{PublicKey: k.pub, Require: []string{"cyclonedx"}}, access(kind.Username, token))
@@ -71,14 +75,14 @@ func TestCloudRegistryLogins(t *testing.T) {
 				}
 			})
 			t.Run("wrong token", func(t *testing.T) {
-				_, err := SignWith(ctx, creds, Request{Image: image, Registry: access(kind.Username, regtest.Expired(token))})
+				_, err := Sign(ctx, Request{Signer: signer, Image: image, Registry: access(kind.Username, regtest.Expired(token))})
 				failed(t, err, "finding the image to sign "+image, "registry "+kind.Host+" refused the credentials (HTTP 401 Unauthorized)", hint)
 				_, err = Verify(ctx, image, Policy{PublicKey: k.pub}, access(kind.Username, regtest.Expired(token)))
 				failed(t, err, "resolving "+image, "registry "+kind.Host+" refused the credentials (HTTP 401 Unauthorized)", hint)
 			})
 			t.Run("wrong username", func(t *testing.T) {
 				before, refusedBefore := reg.Counts()
-				_, err := SignWith(ctx, creds, Request{Image: image, Registry: access(kind.WrongUsername, token)})
+				_, err := Sign(ctx, Request{Signer: signer, Image: image, Registry: access(kind.WrongUsername, token)})
 				if !kind.Strict {
 					failed(t, err, "registry "+kind.Host+" refused the credentials", hint)
 					return
