@@ -81,7 +81,7 @@ func NewAuth(creds []Credential, dockerConfig []byte) (*Auth, error) {
 			}
 		}
 		if cfg.CredsStore != "" || len(cfg.CredHelpers) > 0 {
-			a.unusable = "the docker config names a credential helper (credsStore/credHelpers), which paved cannot run; put an \"auths\" entry with the token instead"
+			a.unusable = "the docker config names a credential helper (credsStore/credHelpers), which paved cannot run; put an \"auths\" entry with the token instead (for a cloud registry, mint the token in the CI job: see \"Cloud registries\" in paved's docs/publishing.md)"
 		}
 	}
 	for _, c := range creds {
