@@ -32,10 +32,18 @@ var (
 		root + "/.github/workflows/paved.yml",
 		root + "/.github/workflows/paved-keyless.yml",
 	}
+	// githubCloud is copied, not called: it logs in to a cloud registry
+	// in the job that runs paved.
+	githubCloud     = "github/paved-cloud.yml"
 	gitlabComponent = "gitlab/paved.yml"
 	gitlabCI        = root + "/.gitlab-ci.yml"
 	jenkinsfile     = "jenkins/Jenkinsfile"
 )
+
+// allGitHub lists every GitHub workflow file the tests lint.
+func allGitHub() []string {
+	return append(append(append([]string{}, githubTemplates...), githubWorkflows...), githubCloud)
+}
 
 func read(t *testing.T, path string) []byte {
 	t.Helper()
@@ -110,7 +118,7 @@ func TestGitHubWorkflowsPassActionlint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range append(append([]string{}, githubTemplates...), githubWorkflows...) {
+	for _, f := range allGitHub() {
 		errs, err := l.Lint(f, read(t, f), nil)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
@@ -123,7 +131,7 @@ func TestGitHubWorkflowsPassActionlint(t *testing.T) {
 
 func TestGitHubWorkflowsMatchSchema(t *testing.T) {
 	schematest.Need(t)
-	for _, f := range append(append([]string{}, githubTemplates...), githubWorkflows...) {
+	for _, f := range allGitHub() {
 		docs := yamlDocs(t, f)
 		if len(docs) != 1 {
 			t.Fatalf("%s: %d documents", f, len(docs))
@@ -173,7 +181,7 @@ var pinned = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$
 
 func TestActionsPinnedBySHA(t *testing.T) {
 	n := 0
-	for _, f := range append(append([]string{}, githubTemplates...), githubWorkflows...) {
+	for _, f := range allGitHub() {
 		for _, mm := range usesLine.FindAllStringSubmatch(string(read(t, f)), -1) {
 			ref, rest := mm[1], mm[2]
 			if strings.HasPrefix(ref, "./") {

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"dagger.io/dagger"
+
+	"github.com/paved-ci/paved/pipelines/regauth"
 )
 
 // AuthHint is the module's advice for a registry without credentials.
@@ -37,6 +39,9 @@ func (a AuthArgs) Resolve() ([]RegistryAuth, error) {
 		case c.Secret == nil:
 			return nil, fmt.Errorf("with-registry-auth --address %s: --secret is missing", c.Registry)
 		}
+		if err := regauth.CheckUsername(host, c.Username); err != nil {
+			return nil, fmt.Errorf("with-registry-auth --address %s --username %s: %v", c.Registry, c.Username, err)
+		}
 		c.Registry = host
 		if c.Source == "" {
 			c.Source = "with-registry-auth --address " + c.Registry
@@ -57,6 +62,9 @@ func (a AuthArgs) Resolve() ([]RegistryAuth, error) {
 		return nil, err
 	}
 	host := r.RegistryStr()
+	if err := regauth.CheckUsername(host, a.Username); err != nil {
+		return nil, fmt.Errorf("--registry-username %s: %v", a.Username, err)
+	}
 	kept := out[:0]
 	for _, c := range out {
 		if c.Registry != host {
@@ -86,6 +94,9 @@ func PairAuth(hosts []string, secrets []*dagger.Secret) ([]RegistryAuth, error) 
 		}
 		host, err := normalizeHost(h)
 		if err != nil {
+			return nil, fmt.Errorf("--registry-auth %q: %v", hu, err)
+		}
+		if err := regauth.CheckUsername(host, strings.TrimSpace(user)); err != nil {
 			return nil, fmt.Errorf("--registry-auth %q: %v", hu, err)
 		}
 		if seen[host] {

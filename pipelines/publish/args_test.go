@@ -31,6 +31,9 @@ func TestAuthArgsResolve(t *testing.T) {
 	if got[1].Registry != "ghcr.io" || got[1].Username != "acme-bot" || got[1].Secret != tok || got[1].Source != "--registry-password" {
 		t.Errorf("shorthand must replace the chained ghcr.io credential: %+v", got[1])
 	}
+	if ecr, err := (AuthArgs{Repos: []string{"123456789012.dkr.ecr.eu-west-1.amazonaws.com/app"}, Username: "AWS", Password: tok}).Resolve(); err != nil || len(ecr) != 1 {
+		t.Errorf("ECR with AWS: %v %v", ecr, err)
+	}
 	if none, err := (AuthArgs{}).Resolve(); err != nil || len(none) != 0 {
 		t.Errorf("no args: %v %v", none, err)
 	}
@@ -46,6 +49,12 @@ func TestAuthArgsResolve(t *testing.T) {
 		{AuthArgs{Chained: []RegistryAuth{{Registry: "ghcr.io", Secret: tok}}}, "--username is empty"},
 		{AuthArgs{Chained: []RegistryAuth{{Registry: "ghcr.io", Username: "u"}}}, "--secret is missing"},
 		{AuthArgs{Chained: []RegistryAuth{{Registry: "", Username: "u", Secret: tok}}}, "with-registry-auth --address"},
+		// A username the registry refuses anyway is caught before the build.
+		{AuthArgs{Repos: []string{"123456789012.dkr.ecr.eu-west-1.amazonaws.com/app"}, Username: "admin", Password: tok},
+			`--registry-username admin: registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com is Amazon ECR, which takes the username "AWS"`},
+		{AuthArgs{Chained: []RegistryAuth{{Registry: "europe-west1-docker.pkg.dev", Username: "ci", Secret: tok}}},
+			`with-registry-auth --address europe-west1-docker.pkg.dev --username ci: registry europe-west1-docker.pkg.dev is Google Artifact Registry, which takes the username "oauth2accesstoken"`},
+		{AuthArgs{Repos: []string{"dkr.ecr.eu-west-1.amazonaws.com/app"}, Username: "AWS", Password: tok}, "write it as ACCOUNT.dkr.ecr.REGION.amazonaws.com"},
 	} {
 		_, err := c.a.Resolve()
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/paved-ci/paved/pipelines/regauth"
 )
 
 // Credential is a username and token for one registry, held in memory
@@ -64,6 +66,13 @@ func NewAuth(creds []Credential, dockerConfig []byte) (*Auth, error) {
 			if err != nil {
 				return nil, fmt.Errorf("docker config: auths key %q: %v", k, err)
 			}
+			// Only known hosts: an unused entry with an odd host must not
+			// refuse the whole config.
+			if _, known := regauth.Detect(host); known && configUser(v) != "" {
+				if err := regauth.CheckUsername(host, configUser(v)); err != nil {
+					return nil, fmt.Errorf("docker config auths[%s]: %v", k, err)
+				}
+			}
 			a.byHost[host] = v
 			a.source[host] = "docker config auths[" + k + "]"
 			a.remember(v.Password, v.IdentityToken, v.RegistryToken, v.Auth)
@@ -72,7 +81,7 @@ func NewAuth(creds []Credential, dockerConfig []byte) (*Auth, error) {
 			}
 		}
 		if cfg.CredsStore != "" || len(cfg.CredHelpers) > 0 {
-			a.unusable = "the docker config names a credential helper (credsStore/credHelpers), which paved cannot run; put an \"auths\" entry with the token instead"
+			a.unusable = "the docker config names a credential helper (credsStore/credHelpers), which paved cannot run; put an \"auths\" entry with the token instead (for a cloud registry, mint the token in the CI job: see \"Cloud registries\" in paved's docs/publishing.md)"
 		}
 	}
 	for _, c := range creds {
@@ -83,11 +92,28 @@ func NewAuth(creds []Credential, dockerConfig []byte) (*Auth, error) {
 		if c.Username == "" || c.Token == "" {
 			return nil, fmt.Errorf("registry credential %s for %s: username and token are both required", labelOf(c), host)
 		}
+		if err := regauth.CheckUsername(host, c.Username); err != nil {
+			return nil, fmt.Errorf("registry credential %s: %v", labelOf(c), err)
+		}
 		a.byHost[host] = authn.AuthConfig{Username: c.Username, Password: c.Token}
 		a.source[host] = labelOf(c)
 		a.remember(c.Token, base64.StdEncoding.EncodeToString([]byte(c.Username+":"+c.Token)))
 	}
 	return a, nil
+}
+
+// configUser is the username of a docker config entry, also when it is
+// only inside "auth" (base64 of user:token); "" when there is none.
+func configUser(v authn.AuthConfig) string {
+	if v.Username != "" || v.Auth == "" {
+		return v.Username
+	}
+	raw, err := base64.StdEncoding.DecodeString(v.Auth)
+	if err != nil {
+		return ""
+	}
+	user, _, _ := strings.Cut(string(raw), ":")
+	return user
 }
 
 func labelOf(c Credential) string {

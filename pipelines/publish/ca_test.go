@@ -62,6 +62,7 @@ func TestPairAuth(t *testing.T) {
 		{[]string{"quay.io"}, []*dagger.Secret{a}, `--registry-auth "quay.io": want HOST=USER`},
 		{[]string{"quay.io=a", "QUAY.io=b"}, []*dagger.Secret{a, b}, "quay.io is given twice"},
 		{[]string{"https://quay.io=a"}, []*dagger.Secret{a}, `--registry-auth "https://quay.io=a"`},
+		{[]string{"public.ecr.aws=ci"}, []*dagger.Secret{a}, `--registry-auth "public.ecr.aws=ci": registry public.ecr.aws is Amazon ECR Public, which takes the username "AWS", not "ci"`},
 	} {
 		if _, err := PairAuth(c.hosts, c.secrets); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v", c.hosts, err)

@@ -26,6 +26,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/paved-ci/paved/pipelines/regauth"
 	"github.com/paved-ci/paved/pipelines/regconn"
 	"github.com/paved-ci/paved/pipelines/tags"
 )
@@ -502,6 +503,9 @@ func (p *Publisher) explain(host, what string, err error) error {
 				hint = "give a username and token for %s (or a Docker config JSON with an auths entry for it)"
 			}
 			msg = fmt.Sprintf("registry %s needs credentials (HTTP %d) and none were given for it: %s", host, te.StatusCode, fmt.Sprintf(hint, host))
+		}
+		if h := regauth.Hint(host); h != "" {
+			msg += "; " + h
 		}
 		if p.Auth != nil && p.Auth.unusable != "" {
 			msg += "; " + p.Auth.unusable

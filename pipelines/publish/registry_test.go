@@ -534,6 +534,16 @@ func TestAuthInputErrors(t *testing.T) {
 			t.Errorf("NewAuth(%v, %s): %v, want %q", c.creds, c.cfg, err, c.want)
 		}
 	}
+	// A docker config entry for a known registry is held to its username,
+	// also inside "auth"; an entry for an unknown host is left alone.
+	ecr := fmt.Sprintf(`{"auths":{"123456789012.dkr.ecr.eu-west-1.amazonaws.com":{"auth":%q},"registry.example.com":{"auth":%q}}}`,
+		base64.StdEncoding.EncodeToString([]byte("ecr-user:"+sentinel)), base64.StdEncoding.EncodeToString([]byte("whoever:"+sentinel)))
+	if _, err := NewAuth(nil, []byte(ecr)); err == nil || !strings.Contains(err.Error(), `docker config auths[123456789012.dkr.ecr.eu-west-1.amazonaws.com]: registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com is Amazon ECR, which takes the username "AWS", not "ecr-user"`) || strings.Contains(err.Error(), sentinel) {
+		t.Errorf("docker config with a wrong ECR username: %v", err)
+	}
+	if _, err := NewAuth(nil, []byte(strings.Replace(ecr, base64.StdEncoding.EncodeToString([]byte("ecr-user:"+sentinel)), base64.StdEncoding.EncodeToString([]byte("AWS:"+sentinel)), 1))); err != nil {
+		t.Errorf("docker config with AWS: %v", err)
+	}
 	a, err := NewAuth([]Credential{{Registry: "docker.io", Username: "u", Token: "tttt"}}, nil)
 	if err != nil || !a.Has(name.DefaultRegistry) {
 		t.Errorf("docker.io not mapped to %s: %v %v", name.DefaultRegistry, a.Hosts(), err)

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 
+	"github.com/paved-ci/paved/pipelines/regauth"
 	"github.com/paved-ci/paved/pipelines/regconn"
 )
 
@@ -149,6 +150,9 @@ func retryable(err error) bool {
 
 func (r Registry) authenticator(host string) (authn.Authenticator, error) {
 	if r.Username != "" || len(r.Password) > 0 {
+		if err := regauth.CheckUsername(host, r.Username); err != nil {
+			return nil, fmt.Errorf("registry username %q: %v", r.Username, err)
+		}
 		return authn.FromConfig(authn.AuthConfig{Username: r.Username, Password: string(r.Password)}), nil
 	}
 	if len(r.DockerConfig) == 0 {
@@ -188,6 +192,11 @@ func dockerConfigAuth(config []byte, host string) (authn.Authenticator, error) {
 			}
 			ac.Username, ac.Password = user, pass
 		}
+		if _, known := regauth.Detect(host); known && ac.Username != "" {
+			if err := regauth.CheckUsername(host, ac.Username); err != nil {
+				return nil, fmt.Errorf("registry docker config: auths[%s]: %v", key, err)
+			}
+		}
 		return authn.FromConfig(ac), nil
 	}
 	return authn.Anonymous, nil
@@ -203,4 +212,53 @@ func configHost(s string) string {
 		return name.DefaultRegistry
 	}
 	return s
+}
+
+// registryError says which registry failed doing what. A refusal (401,
+// 403) says whether credentials were given and what the provider wants;
+// other errors quote the registry, with the credentials scrubbed out in
+// case it echoed them.
+func (r Registry) registryError(what string, ref name.Reference, err error) error {
+	host := ref.Context().RegistryStr()
+	auth, aerr := r.authenticator(host)
+	if aerr != nil {
+		auth = authn.Anonymous
+	}
+	var te *transport.Error
+	if errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden) {
+		status := fmt.Sprintf("HTTP %d %s", te.StatusCode, http.StatusText(te.StatusCode))
+		var msg string
+		if auth == authn.Anonymous {
+			msg = fmt.Sprintf("registry %s needs credentials (%s) and none were given for it: give a registry username and token, or a Docker config with an auths entry for %s", host, status, host)
+		} else {
+			msg = fmt.Sprintf("registry %s refused the credentials (%s): check the username, that the token is valid and has access to %s", host, status, ref.Context().RepositoryStr())
+		}
+		if h := regauth.Hint(host); h != "" {
+			msg += "; " + h
+		}
+		return fmt.Errorf("%s %s: %s", what, ref, msg)
+	}
+	for _, secret := range credentialSecrets(auth) {
+		err = scrub(err, secret)
+	}
+	return fmt.Errorf("%s %s in registry %s: %w", what, ref, host, err)
+}
+
+// credentialSecrets are the values of a credential an error must not show.
+func credentialSecrets(auth authn.Authenticator) [][]byte {
+	cfg, err := authn.Authorization(context.Background(), auth)
+	if err != nil || cfg == nil {
+		return nil
+	}
+	var out [][]byte
+	vals := []string{cfg.Password, cfg.IdentityToken, cfg.RegistryToken, cfg.Auth}
+	if cfg.Password != "" {
+		vals = append(vals, base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password)))
+	}
+	for _, v := range vals {
+		if len(v) >= 4 { // shorter values would scrub ordinary text
+			out = append(out, []byte(v))
+		}
+	}
+	return out
 }

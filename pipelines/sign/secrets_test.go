@@ -6,46 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"io"
-	"log"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/logs"
+	"github.com/paved-ci/paved/internal/regtest"
 )
-
-// captureOutput collects stdout, stderr and go-containerregistry's logs
-// while f runs.
-func captureOutput(t *testing.T, f func()) []byte {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	oldOut, oldErr := os.Stdout, os.Stderr
-	os.Stdout, os.Stderr = w, w
-	var buf bytes.Buffer
-	done := make(chan struct{})
-	go func() { io.Copy(&buf, r); close(done) }()
-	logs.Warn.SetOutput(w)
-	logs.Progress.SetOutput(w)
-	logs.Debug.SetOutput(w)
-	defer func() {
-		os.Stdout, os.Stderr = oldOut, oldErr
-		logs.Warn.SetOutput(io.Discard)
-		logs.Progress.SetOutput(io.Discard)
-		logs.Debug.SetOutput(io.Discard)
-		log.SetOutput(os.Stderr)
-	}()
-	log.SetOutput(w)
-	f()
-	w.Close()
-	<-done
-	return buf.Bytes()
-}
 
 // Sentinel secrets must not appear in errors, logs, results, or anything
 // the registry received or holds.
@@ -72,7 +39,7 @@ func TestSecretsDoNotLeak(t *testing.T) {
 		b, _ := json.Marshal(v)
 		outputs = append(outputs, b)
 	}
-	logged := captureOutput(t, func() {
+	logged := regtest.CaptureOutput(t, func() {
 		keep(SignWith(ctx, Credentials{Key: k.priv, Password: k.pass}, Request{Image: d.String(), SBOM: []byte(testSBOM), Vuln: testVuln("HIGH"), Provenance: testProvenance(), Registry: reg}))
 		keep(Verify(ctx, d.String(), Policy{PublicKey: k.pub, Require: allTypes}, reg))
 		// Failures: wrong password, corrupted key, wrong registry password,

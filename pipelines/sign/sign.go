@@ -115,7 +115,7 @@ func Sign(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	if _, err := remote.Head(digest, ropts...); err != nil {
-		return nil, registryError("finding the image to sign", digest, err)
+		return nil, req.Registry.registryError("finding the image to sign", digest, err)
 	}
 	oopts, err := req.Registry.ociOptions(ctx, digest.Repository)
 	if err != nil {
@@ -184,7 +184,7 @@ func Sign(ctx context.Context, req Request) (*Result, error) {
 			}
 		}
 		if err := ociremote.WriteAttestations(digest.Repository, se, oopts...); err != nil {
-			return nil, registryError("pushing attestations (no signature was pushed)", digest, err)
+			return nil, req.Registry.registryError("pushing attestations (no signature was pushed)", digest, err)
 		}
 		res.AttestationTag = digest.Repository.Tag(tagFor(digest, "att")).String()
 	}
@@ -196,7 +196,7 @@ func Sign(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("attaching signature: %w", err)
 	}
 	if err := ociremote.WriteSignatures(digest.Repository, se, oopts...); err != nil {
-		return nil, registryError("pushing the signature (attestations are pushed; rerun to complete)", digest, err)
+		return nil, req.Registry.registryError("pushing the signature (attestations are pushed; rerun to complete)", digest, err)
 	}
 	return res, nil
 }
@@ -240,10 +240,6 @@ func sbomPredicate(b []byte) ([]byte, error) {
 // tagFor is cosign's tag for an attachment: sha256-<hex>.<suffix>.
 func tagFor(d name.Digest, suffix string) string {
 	return strings.Replace(d.DigestStr(), ":", "-", 1) + "." + suffix
-}
-
-func registryError(what string, ref name.Reference, err error) error {
-	return fmt.Errorf("%s %s in registry %s: %w", what, ref.String(), ref.Context().RegistryStr(), err)
 }
 
 // replaceType drops attached attestations of the same predicate type, so

@@ -138,7 +138,7 @@ func Verify(ctx context.Context, image string, p Policy, reg Registry) (*Verdict
 	}
 	desc, err := remote.Head(ref, ropts...)
 	if err != nil {
-		return nil, registryError("resolving", ref, err)
+		return nil, reg.registryError("resolving", ref, err)
 	}
 	digest := ref.Context().Digest(desc.Digest.String())
 	v := &Verdict{Image: image, Ref: digest.String(), Digest: desc.Digest.String()}
