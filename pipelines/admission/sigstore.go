@@ -19,6 +19,7 @@ type clusterImagePolicy struct {
 type cipSpec struct {
 	Images      []cipGlob      `yaml:"images"`
 	Authorities []cipAuthority `yaml:"authorities"`
+	Policy      *cipPolicy     `yaml:"policy,omitempty"`
 	Mode        string         `yaml:"mode"`
 }
 
@@ -66,41 +67,69 @@ type cipPolicy struct {
 	Data string `yaml:"data"`
 }
 
+// Authority names; the CIP-level policy refers to them.
+const (
+	authSignature    = "signature"
+	authAttestations = "attestations"
+)
+
 func (pl plan) sigstore() clusterImagePolicy {
-	a := cipAuthority{Name: "paved"}
+	sig := cipAuthority{Name: authSignature}
 	if pl.req.Mode == trust.KeyMode {
 		// Without ctlog, policy-controller skips the transparency log for
 		// a key, as `paved verify` does for paved's key signatures.
-		a.Key = &cipKey{Data: string(pl.p.PublicKey), HashAlgorithm: "sha256"}
+		sig.Key = &cipKey{Data: string(pl.p.PublicKey), HashAlgorithm: "sha256"}
 	} else {
-		a.Keyless = &cipKeyless{URL: "https://fulcio.sigstore.dev", Identities: []cipIdentity{{
+		sig.Keyless = &cipKeyless{URL: "https://fulcio.sigstore.dev", Identities: []cipIdentity{{
 			Issuer: pl.p.Issuer, Subject: pl.p.Identity, IssuerRegExp: pl.p.IssuerRegexp, SubjectRegExp: pl.p.IdentityRegexp,
 		}}}
-		a.CTLog = &cipTLog{URL: publicRekor}
+		sig.CTLog = &cipTLog{URL: publicRekor}
 	}
-	for i, u := range pl.req.Required {
-		// Predicate URIs, not cosign's short names: v1beta1 deprecates
-		// them, and with a URI the policy sees the whole statement.
-		at := cipAttestation{Name: attestationName(u, i), PredicateType: u}
-		if u == trust.PredicateVuln && pl.req.MaxSeverity != "" {
-			at.Policy = &cipPolicy{Type: "rego", Data: severityRego(pl.req.MaxSeverity)}
+	spec := cipSpec{Authorities: []cipAuthority{sig}, Mode: "enforce"}
+	if len(pl.req.Required) > 0 {
+		// An authority with attestations checks only the attestations, not
+		// the image signature, and any one passing authority admits: the
+		// same trust twice, and a CIP-level policy demanding both.
+		att := sig
+		att.Name = authAttestations
+		for i, u := range pl.req.Required {
+			// Predicate URIs, not cosign's short names: v1beta1 deprecates
+			// them, and with a URI the policy sees the whole statement.
+			a := cipAttestation{Name: attestationName(u, i), PredicateType: u}
+			if u == trust.PredicateVuln && pl.req.MaxSeverity != "" {
+				a.Policy = &cipPolicy{Type: "rego", Data: severityRego(pl.req.MaxSeverity)}
+			}
+			att.Attestations = append(att.Attestations, a)
 		}
-		a.Attestations = append(a.Attestations, at)
+		spec.Authorities = append(spec.Authorities, att)
+		spec.Policy = &cipPolicy{Type: "rego", Data: bothAuthoritiesRego}
 	}
-	mode := "enforce"
 	if pl.o.Audit {
-		mode = "warn"
+		spec.Mode = "warn"
 	}
-	var globs []cipGlob
 	for _, g := range pl.o.Images {
-		globs = append(globs, cipGlob{Glob: g})
+		spec.Images = append(spec.Images, cipGlob{Glob: g})
 	}
 	return clusterImagePolicy{
 		APIVersion: "policy.sigstore.dev/v1beta1", Kind: "ClusterImagePolicy",
 		Metadata: meta{Name: pl.name, Annotations: map[string]string{"paved-ci.github.io/source": pl.source()}},
-		Spec:     cipSpec{Images: globs, Authorities: []cipAuthority{a}, Mode: mode},
+		Spec:     spec,
 	}
 }
+
+// bothAuthoritiesRego admits only when the signature and the attestations
+// authorities both matched (policy-controller passes authorityMatches).
+const bothAuthoritiesRego = `package sigstore
+
+import rego.v1
+
+default isCompliant := false
+
+isCompliant if {
+  input.authorityMatches.` + authSignature + `
+  input.authorityMatches.` + authAttestations + `
+}
+`
 
 func attestationName(uri string, i int) string {
 	if s := trust.ShortType(uri); s != uri {
