@@ -1,0 +1,86 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func pubKeyFile(t *testing.T) (string, string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	f := filepath.Join(t.TempDir(), "cosign.pub")
+	if err := os.WriteFile(f, []byte(pub), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f, pub
+}
+
+func TestAdmission(t *testing.T) {
+	key, pub := pubKeyFile(t)
+	dst := filepath.Join(t.TempDir(), "policy.yaml")
+	out, stderr, code := call(t, "admission", "--public-key", key, "--require", "cyclonedx,vuln", "--require", "slsaprovenance1",
+		"--max-severity", "high", "--images", "registry.example.com/team/**", "--name", "team-verify", "--out", dst)
+	if code != 0 || !strings.Contains(out, "wrote "+dst) {
+		t.Fatalf("%d %s %s", code, out, stderr)
+	}
+	b, err := os.ReadFile(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := string(b)
+	firstKeyLine := strings.Split(pub, "\n")[1]
+	for _, want := range []string{
+		"kind: ClusterPolicy", "kind: ClusterImagePolicy", "name: team-verify", firstKeyLine,
+		"type: https://cyclonedx.org/bom", "type: https://slsa.dev/provenance/v1", "predicateType: https://cosign.sigstore.dev/attestation/vuln/v1",
+		"[?Severity == ''CRITICAL'']", "- registry.example.com/team/*\n", "glob: registry.example.com/team/**", "failureAction: Enforce", "mode: enforce",
+	} {
+		if !strings.Contains(y, want) {
+			t.Errorf("output lacks %q:\n%s", want, y)
+		}
+	}
+	// Keyless to stdout, one format, audit mode.
+	out, stderr, code = call(t, "admission", "--identity-regexp", "^https://github.com/acme/", "--issuer", "https://token.actions.githubusercontent.com",
+		"--images", "ghcr.io/acme/*", "--format", "sigstore", "--audit")
+	if code != 0 || strings.Contains(out, "ClusterPolicy\n") || !strings.Contains(out, "subjectRegExp: ^https://github.com/acme/") || !strings.Contains(out, "mode: warn") {
+		t.Fatalf("keyless: %d %s %s", code, out, stderr)
+	}
+	notPEM := filepath.Join(t.TempDir(), "key.txt")
+	os.WriteFile(notPEM, []byte("not a key"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--public-key", key}, "--images is required"},
+		{[]string{"--images", "r.io/a/*"}, "pass --public-key cosign.pub, or --identity"},
+		{[]string{"--images", "r.io/a/*", "--public-key", key, "--identity", "a@b"}, "--public-key and --identity/--issuer exclude each other"},
+		{[]string{"--images", "r.io/a/*", "--identity", "a@b"}, "needs both --identity (or --identity-regexp) and --issuer"},
+		{[]string{"--images", "r.io/a/*", "--public-key", key, "--require", "spdx"}, `--require: attestation type "spdx" is unknown`},
+		{[]string{"--images", "r.io/a/*", "--public-key", key, "--max-severity", "severe"}, `--max-severity "severe": use NONE`},
+		{[]string{"--images", "r.io/a/*", "--public-key", key, "--format", "opa"}, `--format "opa": use kyverno, sigstore or both`},
+		{[]string{"--images", "r.io/a/*", "--public-key", filepath.Join(t.TempDir(), "missing.pub")}, "--public-key: open"},
+		{[]string{"--images", "r.io/a/*", "--public-key", notPEM}, "the public key is not PEM"},
+		{[]string{"--images", "r.io/a/*", "--identity-regexp", "(", "--issuer", "https://i"}, `identity regexp "(" does not compile`},
+		{[]string{"--images", "app with spaces", "--public-key", key}, `image glob "app with spaces"`},
+		{[]string{"--images", "r.io/a/*", "--public-key", key, "--name", "Team"}, `name "Team" is not a Kubernetes object name`},
+	} {
+		_, stderr, code := call(t, append([]string{"admission"}, c.args...)...)
+		if code != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, stderr, c.want)
+		}
+	}
+}
