@@ -84,3 +84,30 @@ func TestAdmission(t *testing.T) {
 		}
 	}
 }
+
+// docs/admission.md shows the keyless command's output: it must be what the
+// command prints today.
+func TestAdmissionDocExample(t *testing.T) {
+	page, err := os.ReadFile("../../../docs/admission.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(page), "```yaml\n")
+	want, _, ok2 := strings.Cut(rest, "```\n")
+	if !ok || !ok2 {
+		t.Fatal("docs/admission.md has no ```yaml example block")
+	}
+	out, stderr, code := call(t, "admission",
+		"--identity", "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main",
+		"--issuer", "https://token.actions.githubusercontent.com",
+		"--require", "cyclonedx", "--max-severity", "HIGH", "--images", "ghcr.io/acme/**")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	if out != want {
+		t.Errorf("docs/admission.md's example is stale; the command prints:\n%s", out)
+	}
+	if !strings.Contains(string(page), "--require cyclonedx --max-severity HIGH --images 'ghcr.io/acme/**'") {
+		t.Error("docs/admission.md no longer shows the command whose output it prints")
+	}
+}
