@@ -89,7 +89,7 @@ func check(p trust.Policy, o Options) (plan, error) {
 		name = DefaultName
 	}
 	if !nameRe.MatchString(name) {
-		return plan{}, fmt.Errorf("name %q is not a Kubernetes object name: use lower-case letters, digits, - and .", name)
+		return plan{}, fmt.Errorf("name %q is not a Kubernetes object name: use lower-case letters, digits, dashes and dots, e.g. team-verify", name)
 	}
 	return plan{p: p, req: req, name: name, o: o}, nil
 }

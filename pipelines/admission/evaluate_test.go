@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,9 +14,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/paved-ci/paved/pipelines/sign"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/cosign/rego"
-	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"gopkg.in/yaml.v3"
@@ -101,30 +100,12 @@ func statements(ctx context.Context, d name.Digest, co *cosign.CheckOpts) []map[
 	}
 	var out []map[string]any
 	for _, a := range atts {
-		if st, err := decode(a); err == nil {
+		var st map[string]any
+		if raw, err := sign.StatementJSON(a); err == nil && json.Unmarshal(raw, &st) == nil {
 			out = append(out, st)
 		}
 	}
 	return out
-}
-
-func decode(a oci.Signature) (map[string]any, error) {
-	p, err := a.Payload()
-	if err != nil {
-		return nil, err
-	}
-	var env struct {
-		Payload string `json:"payload"`
-	}
-	if err := json.Unmarshal(p, &env); err != nil {
-		return nil, err
-	}
-	raw, err := base64.StdEncoding.DecodeString(env.Payload)
-	if err != nil {
-		return nil, err
-	}
-	var st map[string]any
-	return st, json.Unmarshal(raw, &st)
 }
 
 func resolve(image string) (name.Digest, error) {

@@ -56,80 +56,68 @@ func (p *jmes) errorf(format string, args ...any) error {
 	return fmt.Errorf("jmespath %q at %d: %s", p.src, p.pos, fmt.Sprintf(format, args...))
 }
 
-// pipe := or ('|' or)*; a pipe ends a projection.
-func (p *jmes) pipe() (jnode, error) {
-	left, err := p.or()
+// binary parses next (op next)* and folds the operands with join.
+func (p *jmes) binary(op string, next func() (jnode, error), join func(l, r jnode) jnode) (jnode, error) {
+	left, err := next()
 	if err != nil {
 		return nil, err
 	}
 	for {
 		p.space()
-		if !strings.HasPrefix(p.src[p.pos:], "|") || strings.HasPrefix(p.src[p.pos:], "||") {
+		rest := p.src[p.pos:]
+		if !strings.HasPrefix(rest, op) || op == "|" && strings.HasPrefix(rest, "||") {
 			return left, nil
 		}
-		p.pos++
-		right, err := p.or()
+		p.pos += len(op)
+		right, err := next()
 		if err != nil {
 			return nil, err
 		}
-		l := left
-		left = func(d any) (any, error) {
+		left = join(left, right)
+	}
+}
+
+// pipe := or ('|' or)*; a pipe ends a projection.
+func (p *jmes) pipe() (jnode, error) {
+	return p.binary("|", p.or, func(l, r jnode) jnode {
+		return func(d any) (any, error) {
 			v, err := l(d)
 			if err != nil {
 				return nil, err
 			}
-			return right(v)
+			return r(v)
 		}
-	}
+	})
 }
 
 // or := cmp ('||' cmp)*: the left value if truthy, else the right.
 func (p *jmes) or() (jnode, error) {
-	left, err := p.cmp()
-	if err != nil {
-		return nil, err
-	}
-	for p.eat("||") {
-		right, err := p.cmp()
-		if err != nil {
-			return nil, err
-		}
-		l := left
-		left = func(d any) (any, error) {
+	return p.binary("||", p.cmp, func(l, r jnode) jnode {
+		return func(d any) (any, error) {
 			v, err := l(d)
 			if err != nil || truthy(v) {
 				return v, err
 			}
-			return right(d)
+			return r(d)
 		}
-	}
-	return left, nil
+	})
 }
 
-// cmp := path ('==' path)?
+// cmp := path ('==' path)*
 func (p *jmes) cmp() (jnode, error) {
-	left, err := p.path()
-	if err != nil {
-		return nil, err
-	}
-	if !p.eat("==") {
-		return left, nil
-	}
-	right, err := p.path()
-	if err != nil {
-		return nil, err
-	}
-	return func(d any) (any, error) {
-		a, err := left(d)
-		if err != nil {
-			return nil, err
+	return p.binary("==", p.path, func(l, r jnode) jnode {
+		return func(d any) (any, error) {
+			a, err := l(d)
+			if err != nil {
+				return nil, err
+			}
+			b, err := r(d)
+			if err != nil {
+				return nil, err
+			}
+			return reflect.DeepEqual(a, b), nil
 		}
-		b, err := right(d)
-		if err != nil {
-			return nil, err
-		}
-		return reflect.DeepEqual(a, b), nil
-	}, nil
+	})
 }
 
 // path := primary ('.' ident | '[]' | '[?' pipe ']')*. After '[]' the rest

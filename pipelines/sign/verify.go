@@ -227,22 +227,28 @@ type statementView struct {
 
 func decodeStatement(s oci.Signature) (statementView, error) {
 	var st statementView
-	p, err := s.Payload()
-	if err != nil {
-		return st, err
-	}
-	var env struct {
-		Payload string `json:"payload"`
-	}
-	if err := json.Unmarshal(p, &env); err != nil {
-		return st, err
-	}
-	raw, err := base64.StdEncoding.DecodeString(env.Payload)
+	raw, err := StatementJSON(s)
 	if err != nil {
 		return st, err
 	}
 	err = json.Unmarshal(raw, &st)
 	return st, err
+}
+
+// StatementJSON is the in-toto statement an attestation carries: the
+// payload of its DSSE envelope, as the signer wrote it.
+func StatementJSON(s oci.Signature) ([]byte, error) {
+	p, err := s.Payload()
+	if err != nil {
+		return nil, err
+	}
+	var env struct {
+		Payload string `json:"payload"`
+	}
+	if err := json.Unmarshal(p, &env); err != nil {
+		return nil, err
+	}
+	return base64.StdEncoding.DecodeString(env.Payload)
 }
 
 func (s statementView) about(digest string) bool {
