@@ -57,7 +57,7 @@ type plan struct {
 	o    Options
 }
 
-func check(p trust.Policy, o Options) (plan, error) {
+func check(p trust.Policy, o Options, format string) (plan, error) {
 	req, err := p.Check()
 	if err != nil {
 		return plan{}, err
@@ -65,8 +65,14 @@ func check(p trust.Policy, o Options) (plan, error) {
 	switch {
 	case p.Digest != "":
 		return plan{}, errors.New("policy: a pinned digest names one image; a cluster policy covers image globs: drop the digest")
-	case len(p.FulcioRoots) > 0 || len(p.RekorPublicKey) > 0 || p.IgnoreTlog:
-		return plan{}, errors.New("policy: private Fulcio roots, Rekor keys and ignoring the transparency log are not generated yet: use a public key or the public Sigstore instance")
+	case len(p.RekorPublicKey) > 0:
+		return plan{}, errors.New("policy: a private Rekor key is not generated yet: use the public Rekor, or ignore the transparency log with private Fulcio roots")
+	case len(p.FulcioRoots) > 0 && format != FormatKyverno:
+		// v0.15.1 verifies keyless signatures against the public roots
+		// unless a TrustRoot object is referenced; keyless.ca-cert is not read.
+		return plan{}, errors.New("policy: policy-controller takes private Fulcio roots only from a TrustRoot object, which is not generated yet: use the kyverno format")
+	case len(p.FulcioRoots) > 0 && !bytes.Contains(p.FulcioRoots, []byte("-----BEGIN CERTIFICATE-----")):
+		return plan{}, errors.New("policy: the Fulcio roots are not PEM certificates (want -----BEGIN CERTIFICATE-----)")
 	}
 	if req.Mode == trust.KeyMode && !bytes.Contains(p.PublicKey, []byte("-----BEGIN PUBLIC KEY-----")) {
 		return plan{}, errors.New("policy: the public key is not PEM (want the content of cosign.pub, -----BEGIN PUBLIC KEY-----)")
@@ -97,7 +103,7 @@ func check(p trust.Policy, o Options) (plan, error) {
 // Generate renders the policy in format (kyverno, sigstore or both, as
 // YAML documents separated by ---).
 func Generate(p trust.Policy, o Options, format string) ([]byte, error) {
-	pl, err := check(p, o)
+	pl, err := check(p, o, format)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -187,7 +188,7 @@ func kyvernoAttestors(ctx context.Context, t *testing.T, sets []any, d name.Dige
 		}
 		got := 0
 		for _, e := range entries {
-			co, err := trustOpts(strAt(e, "keys", "publicKeys"), boolAt(e, "keys", "rekor", "ignoreTlog"), boolAt(e, "keys", "ctlog", "ignoreSCT"))
+			co, err := kyvernoEntryOpts(e)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,6 +201,37 @@ func kyvernoAttestors(ctx context.Context, t *testing.T, sets []any, d name.Dige
 		}
 	}
 	return true, ""
+}
+
+// kyvernoEntryOpts are cosign's options for one attestor entry, as
+// Kyverno's buildCosignVerifier sets them: a key, or keyless identities with
+// the roots given (public roots are not evaluated here).
+func kyvernoEntryOpts(e any) (*cosign.CheckOpts, error) {
+	if dig(e, "keys") != nil {
+		return trustOpts(strAt(e, "keys", "publicKeys"), boolAt(e, "keys", "rekor", "ignoreTlog"), boolAt(e, "keys", "ctlog", "ignoreSCT"))
+	}
+	k := dig(e, "keyless")
+	if strAt(k, "roots") == "" {
+		return nil, errors.New("keyless attestor without roots: public Sigstore is not evaluated here")
+	}
+	certs, err := cryptoutils.UnmarshalCertificatesFromPEM([]byte(strAt(k, "roots")))
+	if err != nil || len(certs) == 0 {
+		return nil, fmt.Errorf("keyless roots are not PEM certificates: %v", err)
+	}
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	if !boolAt(k, "rekor", "ignoreTlog") {
+		return nil, errors.New("keyless with a transparency log is not evaluated here")
+	}
+	return &cosign.CheckOpts{
+		RootCerts: pool, IgnoreTlog: true, IgnoreSCT: boolAt(k, "ctlog", "ignoreSCT"),
+		Identities: []cosign.Identity{{
+			Subject: strAt(k, "subject"), SubjectRegExp: strAt(k, "subjectRegExp"),
+			Issuer: strAt(k, "issuer"), IssuerRegExp: strAt(k, "issuerRegExp"),
+		}},
+	}, nil
 }
 
 // kyvernoConditions: every `all` condition holds and, when present, one of

@@ -77,7 +77,9 @@ type kyvernoKeyless struct {
 	SubjectRegExp string        `yaml:"subjectRegExp,omitempty"`
 	Issuer        string        `yaml:"issuer,omitempty"`
 	IssuerRegExp  string        `yaml:"issuerRegExp,omitempty"`
+	Roots         string        `yaml:"roots,omitempty"`
 	Rekor         *kyvernoRekor `yaml:"rekor,omitempty"`
+	CTLog         *kyvernoCTLog `yaml:"ctlog,omitempty"`
 }
 
 type kyvernoRekor struct {
@@ -113,11 +115,19 @@ func (pl plan) kyverno() kyvernoPolicy {
 		// key is the whole trust, as in `paved verify`.
 		entry.Keys = &kyvernoKeys{PublicKeys: string(pl.p.PublicKey), Rekor: &kyvernoRekor{IgnoreTlog: true}, CTLog: &kyvernoCTLog{IgnoreSCT: true}}
 	} else {
-		entry.Keyless = &kyvernoKeyless{
+		k := &kyvernoKeyless{
 			Subject: pl.p.Identity, SubjectRegExp: pl.p.IdentityRegexp,
 			Issuer: pl.p.Issuer, IssuerRegExp: pl.p.IssuerRegexp,
 			Rekor: &kyvernoRekor{URL: publicRekor},
 		}
+		if len(pl.p.FulcioRoots) > 0 {
+			// A private Fulcio embeds no SCT; `paved verify` skips it too.
+			k.Roots, k.CTLog = string(pl.p.FulcioRoots), &kyvernoCTLog{IgnoreSCT: true}
+		}
+		if pl.p.IgnoreTlog {
+			k.Rekor = &kyvernoRekor{IgnoreTlog: true}
+		}
+		entry.Keyless = k
 	}
 	// Attestations are verified with the same attestor: Kyverno fetches
 	// them unverified when an attestation has none.

@@ -35,6 +35,8 @@ func cmdAdmission(args []string, out io.Writer) error {
 	identityRe := fs.String("identity-regexp", "", "keyless: a regexp the signer's identity must match")
 	issuer := fs.String("issuer", "", "keyless: the OIDC issuer, e.g. https://token.actions.githubusercontent.com")
 	issuerRe := fs.String("issuer-regexp", "", "keyless: a regexp the OIDC issuer must match")
+	rootsFile := fs.String("fulcio-roots", "", "keyless with a private Fulcio: its root certificates (PEM file); Kyverno only")
+	ignoreTlog := fs.Bool("ignore-tlog", false, "keyless with --fulcio-roots: accept signatures without a Rekor entry")
 	var require, images listFlag
 	fs.Var(&require, "require", "attestations that must be present: cyclonedx, vuln, slsaprovenance1 or predicate URIs (repeat or comma-separate)")
 	maxSev := fs.String("max-severity", "", "highest vulnerability severity allowed in the attested scan: NONE, LOW, MEDIUM, HIGH or CRITICAL (requires the vuln attestation)")
@@ -72,12 +74,20 @@ func cmdAdmission(args []string, out io.Writer) error {
 		return fmt.Errorf("--max-severity %q: use NONE, LOW, MEDIUM, HIGH or CRITICAL", *maxSev)
 	}
 	p := trust.Policy{Identity: *identity, IdentityRegexp: *identityRe, Issuer: *issuer, IssuerRegexp: *issuerRe, Require: require, MaxSeverity: *maxSev}
+	p.IgnoreTlog = *ignoreTlog
 	if *keyFile != "" {
 		b, err := os.ReadFile(*keyFile)
 		if err != nil {
 			return fmt.Errorf("--public-key: %w (want the cosign.pub written by cosign generate-key-pair)", err)
 		}
 		p.PublicKey = b
+	}
+	if *rootsFile != "" {
+		b, err := os.ReadFile(*rootsFile)
+		if err != nil {
+			return fmt.Errorf("--fulcio-roots: %w (want the private Fulcio's root certificates, PEM)", err)
+		}
+		p.FulcioRoots = b
 	}
 	yml, err := admission.Generate(p, admission.Options{Images: images, Name: *name, Audit: *audit}, *format)
 	if err != nil {

@@ -59,6 +59,17 @@ func TestAdmission(t *testing.T) {
 	if code != 0 || strings.Contains(out, "ClusterPolicy\n") || !strings.Contains(out, "subjectRegExp: ^https://github.com/acme/") || !strings.Contains(out, "mode: warn") {
 		t.Fatalf("keyless: %d %s %s", code, out, stderr)
 	}
+	// Private Fulcio roots: Kyverno only.
+	roots := filepath.Join(t.TempDir(), "fulcio.pem")
+	os.WriteFile(roots, []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), 0o644)
+	keylessArgs := []string{"admission", "--identity", "ci@acme.example", "--issuer", "https://token.actions.example", "--fulcio-roots", roots, "--ignore-tlog", "--images", "r.io/a/*"}
+	out, stderr, code = call(t, append(keylessArgs, "--format", "kyverno")...)
+	if code != 0 || !strings.Contains(out, "roots: |\n") || !strings.Contains(out, "ignoreTlog: true") || !strings.Contains(out, "ignoreSCT: true") {
+		t.Fatalf("private Fulcio: %d %s %s", code, out, stderr)
+	}
+	if _, stderr, code = call(t, keylessArgs...); code != 1 || !strings.Contains(stderr, "TrustRoot object") || !strings.Contains(stderr, "kyverno format") {
+		t.Errorf("private Fulcio, both formats: %d %s", code, stderr)
+	}
 	notPEM := filepath.Join(t.TempDir(), "key.txt")
 	os.WriteFile(notPEM, []byte("not a key"), 0o644)
 	for _, c := range []struct {
@@ -77,6 +88,8 @@ func TestAdmission(t *testing.T) {
 		{[]string{"--images", "r.io/a/*", "--identity-regexp", "(", "--issuer", "https://i"}, `identity regexp "(" does not compile`},
 		{[]string{"--images", "app with spaces", "--public-key", key}, `image glob "app with spaces"`},
 		{[]string{"--images", "r.io/a/*", "--public-key", key, "--name", "Team"}, `name "Team" is not a Kubernetes object name`},
+		{[]string{"--images", "r.io/a/*", "--identity", "a@b", "--issuer", "https://i", "--ignore-tlog"}, "needs private Fulcio roots"},
+		{[]string{"--images", "r.io/a/*", "--identity", "a@b", "--issuer", "https://i", "--fulcio-roots", notPEM, "--format", "kyverno"}, "Fulcio roots are not PEM certificates"},
 	} {
 		_, stderr, code := call(t, append([]string{"admission"}, c.args...)...)
 		if code != 1 || !strings.Contains(stderr, c.want) {
