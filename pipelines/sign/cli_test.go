@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paved-ci/paved/internal/fulciotest"
 )
 
 // cosignCLI finds the real cosign CLI (v2.6.5) on PATH or in $(go env
@@ -134,18 +136,18 @@ func TestPavedVerifiesCosignCLISignatures(t *testing.T) {
 
 func TestCosignCLIVerifiesPavedKeylessSignatures(t *testing.T) {
 	bin := cosignCLI(t)
-	tok := fakeJWT(map[string]string{"iss": testIssuer, "sub": "repo:acme/app", "email": testEmail})
-	fulcio := newFakeFulcio(t, tok, testEmail, testIssuer)
+	tok := fulciotest.JWT(map[string]string{"iss": testIssuer, "sub": "repo:acme/app", "email": testEmail})
+	fulcio := fulciotest.New(t, tok, testEmail, testIssuer)
 	tr := newRegistry(t)
 	d := tr.pushRandom(t, "app", "v1")
-	_, err := SignWith(context.Background(), Credentials{Keyless: &Keyless{IDToken: []byte(tok), FulcioURL: fulcio.srv.URL, NoTlog: true}}, Request{
+	_, err := SignWith(context.Background(), Credentials{Keyless: &Keyless{IDToken: []byte(tok), FulcioURL: fulcio.URL, NoTlog: true}}, Request{
 		Image: d.String(), SBOM: []byte(testSBOM), Registry: fastRegistry,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	root := filepath.Join(t.TempDir(), "root.pem")
-	if err := os.WriteFile(root, fulcio.rootPEM, 0o600); err != nil {
+	if err := os.WriteFile(root, fulcio.RootPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := []string{"SIGSTORE_ROOT_FILE=" + root}
@@ -165,12 +167,12 @@ func TestCosignCLIVerifiesPavedKeylessSignatures(t *testing.T) {
 
 func TestCosignCLIVerifiesPavedKeylessTlogEntries(t *testing.T) {
 	bin := cosignCLI(t)
-	tok := fakeJWT(map[string]string{"iss": testIssuer, "email": testEmail})
-	fulcio := newFakeFulcio(t, tok, testEmail, testIssuer)
+	tok := fulciotest.JWT(map[string]string{"iss": testIssuer, "email": testEmail})
+	fulcio := fulciotest.New(t, tok, testEmail, testIssuer)
 	rekor := newFakeRekor(t)
 	tr := newRegistry(t)
 	d := tr.pushRandom(t, "app", "v1")
-	_, err := SignWith(context.Background(), Credentials{Keyless: &Keyless{IDToken: []byte(tok), FulcioURL: fulcio.srv.URL, RekorURL: rekor.srv.URL}}, Request{
+	_, err := SignWith(context.Background(), Credentials{Keyless: &Keyless{IDToken: []byte(tok), FulcioURL: fulcio.URL, RekorURL: rekor.srv.URL}}, Request{
 		Image: d.String(), Provenance: testProvenance(), Registry: fastRegistry,
 	})
 	if err != nil {
@@ -178,7 +180,7 @@ func TestCosignCLIVerifiesPavedKeylessTlogEntries(t *testing.T) {
 	}
 	dir := t.TempDir()
 	root, rekorPub := filepath.Join(dir, "root.pem"), filepath.Join(dir, "rekor.pub")
-	if err := os.WriteFile(root, fulcio.rootPEM, 0o600); err != nil {
+	if err := os.WriteFile(root, fulcio.RootPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(rekorPub, rekor.pubPEM, 0o600); err != nil {

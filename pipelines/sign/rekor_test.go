@@ -20,6 +20,7 @@ import (
 
 	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
 	"github.com/go-openapi/runtime"
+	"github.com/paved-ci/paved/internal/fulciotest"
 	cbundle "github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 	"github.com/sigstore/rekor/pkg/generated/models"
 	"github.com/sigstore/rekor/pkg/types"
@@ -94,13 +95,13 @@ func newFakeRekor(t *testing.T) *fakeRekor {
 // signature and each attestation; verify checks the entries' timestamps
 // against the log's key, with no "ignore tlog".
 func TestKeylessWithFakeFulcioAndRekor(t *testing.T) {
-	tok := fakeJWT(map[string]string{"iss": testIssuer, "email": testEmail})
-	fulcio := newFakeFulcio(t, tok, testEmail, testIssuer)
+	tok := fulciotest.JWT(map[string]string{"iss": testIssuer, "email": testEmail})
+	fulcio := fulciotest.New(t, tok, testEmail, testIssuer)
 	rekor := newFakeRekor(t)
 	tr := newRegistry(t)
 	d := tr.pushRandom(t, "app", "v1")
 	ctx := context.Background()
-	_, err := SignWith(ctx, Credentials{Keyless: &Keyless{IDToken: []byte(tok), FulcioURL: fulcio.srv.URL, RekorURL: rekor.srv.URL}}, Request{
+	_, err := SignWith(ctx, Credentials{Keyless: &Keyless{IDToken: []byte(tok), FulcioURL: fulcio.URL, RekorURL: rekor.srv.URL}}, Request{
 		Image: d.String(), SBOM: []byte(testSBOM), Vuln: testVuln("LOW"), Provenance: testProvenance(), Registry: fastRegistry,
 	})
 	if err != nil {
@@ -109,7 +110,7 @@ func TestKeylessWithFakeFulcioAndRekor(t *testing.T) {
 	if rekor.entries.Load() != 4 {
 		t.Fatalf("rekor entries %d (%v), want 4: signature + 3 attestations", rekor.entries.Load(), rekor.kinds)
 	}
-	policy := Policy{Identity: testEmail, Issuer: testIssuer, FulcioRoots: fulcio.rootPEM, RekorPublicKey: rekor.pubPEM, Require: allTypes, MaxSeverity: "LOW"}
+	policy := Policy{Identity: testEmail, Issuer: testIssuer, FulcioRoots: fulcio.RootPEM, RekorPublicKey: rekor.pubPEM, Require: allTypes, MaxSeverity: "LOW"}
 	v, err := Verify(ctx, d.String(), policy, fastRegistry)
 	if err != nil || !v.Passed {
 		t.Fatalf("verify with tlog: %v %v", err, v.Err())

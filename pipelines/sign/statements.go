@@ -12,36 +12,20 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
+	"github.com/paved-ci/paved/pipelines/trust"
 	"github.com/sigstore/cosign/v2/pkg/cosign/attestation"
 )
 
-// Predicate types paved attaches and checks.
+// Predicate types paved attaches and checks (see pipelines/trust, which a
+// test keeps equal to cosign's and in-toto's constants).
 const (
-	PredicateCycloneDX  = "https://cyclonedx.org/bom"
-	PredicateVuln       = attestation.CosignVulnProvenanceV01 // https://cosign.sigstore.dev/attestation/vuln/v1
-	PredicateProvenance = slsa1.PredicateSLSAProvenance       // https://slsa.dev/provenance/v1
+	PredicateCycloneDX  = trust.PredicateCycloneDX
+	PredicateVuln       = trust.PredicateVuln
+	PredicateProvenance = trust.PredicateProvenance
 )
 
-// predicateAliases maps cosign's --type names to predicate URIs, so a policy
-// can say "cyclonedx" like the cosign CLI does.
-var predicateAliases = map[string]string{
-	"cyclonedx":       PredicateCycloneDX,
-	"vuln":            PredicateVuln,
-	"slsaprovenance1": PredicateProvenance,
-	"provenance":      PredicateProvenance,
-	"sbom":            PredicateCycloneDX,
-}
-
 // PredicateURI resolves a cosign type name or returns a URI unchanged.
-func PredicateURI(t string) (string, error) {
-	if u, ok := predicateAliases[strings.ToLower(strings.TrimSpace(t))]; ok {
-		return u, nil
-	}
-	if strings.HasPrefix(t, "https://") || strings.HasPrefix(t, "http://") {
-		return t, nil
-	}
-	return "", fmt.Errorf("attestation type %q is unknown: use cyclonedx, vuln, slsaprovenance1 or a predicate type URI", t)
-}
+func PredicateURI(t string) (string, error) { return trust.PredicateURI(t) }
 
 // VulnScan is the input of the vulnerability attestation.
 type VulnScan struct {

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/paved-ci/paved/pipelines/trust"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/cosign/attestation"
 	"github.com/sigstore/cosign/v2/pkg/oci"
@@ -25,38 +25,10 @@ import (
 	"github.com/sigstore/sigstore/pkg/tuf"
 )
 
-// Policy is what a deploy gate demands of an image.
-type Policy struct {
-	// PublicKey is a trusted cosign public key (PEM, cosign.pub). paved
-	// signs with a key without a transparency log entry, so none is needed.
-	PublicKey []byte
-	// Keyless: the certificate's identity (SAN: email, URI such as
-	// https://github.com/org/repo/.github/workflows/ci.yml@refs/heads/main)
-	// and OIDC issuer; exact or regexp. Used when PublicKey is empty.
-	Identity       string
-	IdentityRegexp string
-	Issuer         string
-	IssuerRegexp   string
-	// FulcioRoots (PEM) replaces the public Sigstore trust root (private
-	// Fulcio). Without it keyless verification fetches Sigstore's trusted
-	// root over TUF.
-	FulcioRoots []byte
-	// RekorPublicKey (PEM) is the private Rekor's key, with FulcioRoots;
-	// without it the public Rekor keys are fetched over TUF.
-	RekorPublicKey []byte
-	// IgnoreTlog accepts keyless signatures without a Rekor entry (only with
-	// FulcioRoots; the certificate must then still be valid now).
-	IgnoreTlog bool
-	// Require lists attestation types that must be present and verified:
-	// cyclonedx, vuln, slsaprovenance1, or predicate type URIs.
-	Require []string
-	// MaxSeverity is the highest vulnerability severity allowed in the
-	// attested scan: NONE, LOW, MEDIUM, HIGH or CRITICAL; empty means no
-	// limit. Setting it requires the vuln attestation.
-	MaxSeverity string
-	// Digest pins the image: the reference must resolve to it (sha256:<hex>).
-	Digest string
-}
+// Policy is what a deploy gate demands of an image; it is shared with
+// pipelines/admission so one trust config yields the gate and the cluster
+// policies.
+type Policy = trust.Policy
 
 // Check is one verdict line.
 type Check struct {
@@ -94,39 +66,20 @@ func (v *Verdict) add(name string, passed bool, format string, args ...any) {
 	v.Checks = append(v.Checks, Check{Name: name, Passed: passed, Reason: fmt.Sprintf(format, args...)})
 }
 
-var severityRank = map[string]int{"NONE": 0, "UNKNOWN": 1, "LOW": 2, "MEDIUM": 3, "HIGH": 4, "CRITICAL": 5}
-
 // Verify resolves image to a digest and checks its signature and
 // attestations against p. An error means the question could not be asked
 // (bad policy, malformed reference, registry unreachable); a refusal is a
 // Verdict with Passed false and the reason on each failed check.
 func Verify(ctx context.Context, image string, p Policy, reg Registry) (*Verdict, error) {
-	co, err := p.checkOpts(ctx)
+	req, err := p.Check()
 	if err != nil {
 		return nil, err
 	}
-	var required []string
-	for _, t := range p.Require {
-		u, err := PredicateURI(t)
-		if err != nil {
-			return nil, fmt.Errorf("policy: %w", err)
-		}
-		required = append(required, u)
+	co, err := checkOpts(ctx, p, req.Mode)
+	if err != nil {
+		return nil, err
 	}
-	maxSev := strings.ToUpper(strings.TrimSpace(p.MaxSeverity))
-	if maxSev != "" {
-		if _, ok := severityRank[maxSev]; !ok {
-			return nil, fmt.Errorf("policy: maximum severity %q is unknown: use NONE, LOW, MEDIUM, HIGH or CRITICAL", p.MaxSeverity)
-		}
-		if !contains(required, PredicateVuln) {
-			required = append(required, PredicateVuln)
-		}
-	}
-	if p.Digest != "" {
-		if _, err := v1.NewHash(p.Digest); err != nil {
-			return nil, fmt.Errorf("policy: pinned digest %q is not sha256:<64 hex>", p.Digest)
-		}
-	}
+	required, maxSev := req.Required, req.MaxSeverity
 
 	ref, err := reg.parseRef(image)
 	if err != nil {
@@ -165,7 +118,7 @@ func Verify(ctx context.Context, image string, p Policy, reg Registry) (*Verdict
 	if sigs, _, err := cosign.VerifyImageSignatures(ctx, digest, &sco); err != nil {
 		v.add("signature", false, "%s", oneLine(err))
 	} else {
-		v.add("signature", true, "%d signature(s) verified %s", len(sigs), p.trustLabel())
+		v.add("signature", true, "%d signature(s) verified %s", len(sigs), trustLabel(p))
 	}
 
 	if len(required) > 0 {
@@ -198,7 +151,7 @@ func (v *Verdict) checkAttestations(ctx context.Context, digest name.Digest, co 
 	}
 	present := presentTypes(digest, co.RegistryClientOpts)
 	for _, t := range required {
-		name := "attestation " + shortType(t)
+		name := "attestation " + trust.ShortType(t)
 		switch {
 		case len(byType[t]) > 0:
 			v.add(name, true, "%d verified statement(s) about %s", len(byType[t]), digest.DigestStr())
@@ -225,9 +178,10 @@ func (v *Verdict) checkAttestations(ctx context.Context, digest name.Digest, co 
 		v.add("vulnerabilities", false, "%s", err)
 		return
 	}
+	maxRank, _ := trust.Rank(maxSev)
 	var over []string
 	for sev, n := range counts {
-		if severityRank[sev] > severityRank[maxSev] {
+		if r, _ := trust.Rank(sev); r > maxRank {
 			over = append(over, fmt.Sprintf("%d %s", n, sev))
 		}
 	}
@@ -273,22 +227,28 @@ type statementView struct {
 
 func decodeStatement(s oci.Signature) (statementView, error) {
 	var st statementView
-	p, err := s.Payload()
-	if err != nil {
-		return st, err
-	}
-	var env struct {
-		Payload string `json:"payload"`
-	}
-	if err := json.Unmarshal(p, &env); err != nil {
-		return st, err
-	}
-	raw, err := base64.StdEncoding.DecodeString(env.Payload)
+	raw, err := StatementJSON(s)
 	if err != nil {
 		return st, err
 	}
 	err = json.Unmarshal(raw, &st)
 	return st, err
+}
+
+// StatementJSON is the in-toto statement an attestation carries: the
+// payload of its DSSE envelope, as the signer wrote it.
+func StatementJSON(s oci.Signature) ([]byte, error) {
+	p, err := s.Payload()
+	if err != nil {
+		return nil, err
+	}
+	var env struct {
+		Payload string `json:"payload"`
+	}
+	if err := json.Unmarshal(p, &env); err != nil {
+		return nil, err
+	}
+	return base64.StdEncoding.DecodeString(env.Payload)
 }
 
 func (s statementView) about(digest string) bool {
@@ -330,29 +290,24 @@ func (s statementView) severities() (map[string]int, error) {
 	counts := map[string]int{}
 	for _, r := range *p.Scanner.Result.Results {
 		for _, vl := range r.Vulnerabilities {
-			sev := strings.ToUpper(vl.Severity)
-			if _, ok := severityRank[sev]; !ok || sev == "NONE" {
-				sev = "UNKNOWN"
-			}
-			counts[sev]++
+			counts[trust.Severities[trust.FindingRank(vl.Severity)]]++
 		}
 	}
 	return counts, nil
 }
 
-func (p Policy) trustLabel() string {
+func trustLabel(p Policy) string {
 	if len(p.PublicKey) > 0 {
 		return "with the trusted key"
 	}
 	return fmt.Sprintf("for identity %s%s from issuer %s%s", p.Identity, p.IdentityRegexp, p.Issuer, p.IssuerRegexp)
 }
 
-func (p Policy) checkOpts(ctx context.Context) (*cosign.CheckOpts, error) {
-	keyless := p.Identity != "" || p.IdentityRegexp != "" || p.Issuer != "" || p.IssuerRegexp != ""
-	switch {
-	case len(p.PublicKey) > 0 && keyless:
-		return nil, errors.New("policy: both a public key and a keyless identity were given: pass one")
-	case len(p.PublicKey) > 0:
+// checkOpts builds cosign's options for a policy already checked
+// (trust.Policy.Check) to be in mode.
+func checkOpts(ctx context.Context, p Policy, mode trust.Mode) (*cosign.CheckOpts, error) {
+	switch mode {
+	case trust.KeyMode:
 		pk, err := cryptoutils.UnmarshalPEMToPublicKey(p.PublicKey)
 		if err != nil {
 			return nil, fmt.Errorf("policy: public key is not a PEM public key (want the content of cosign.pub): %w", err)
@@ -362,10 +317,7 @@ func (p Policy) checkOpts(ctx context.Context) (*cosign.CheckOpts, error) {
 			return nil, fmt.Errorf("policy: public key: %w", err)
 		}
 		return &cosign.CheckOpts{SigVerifier: sv, IgnoreTlog: true, IgnoreSCT: true}, nil
-	case keyless:
-		if (p.Identity == "" && p.IdentityRegexp == "") || (p.Issuer == "" && p.IssuerRegexp == "") {
-			return nil, errors.New("policy: keyless verification needs both an identity (or identity regexp) and an issuer (or issuer regexp)")
-		}
+	case trust.KeylessMode:
 		co := &cosign.CheckOpts{Identities: []cosign.Identity{{
 			Subject: p.Identity, SubjectRegExp: p.IdentityRegexp, Issuer: p.Issuer, IssuerRegExp: p.IssuerRegexp,
 		}}}
@@ -396,9 +348,6 @@ func (p Policy) checkOpts(ctx context.Context) (*cosign.CheckOpts, error) {
 			}
 			return co, nil
 		}
-		if p.IgnoreTlog {
-			return nil, errors.New("policy: ignoring the transparency log needs private Fulcio roots; the public instance always logs")
-		}
 		tr, err := root.FetchTrustedRoot()
 		if err != nil {
 			return nil, fmt.Errorf("policy: fetching Sigstore's trusted root (TUF): %w", err)
@@ -406,26 +355,8 @@ func (p Policy) checkOpts(ctx context.Context) (*cosign.CheckOpts, error) {
 		co.TrustedMaterial = tr
 		return co, nil
 	default:
-		return nil, errors.New("policy: no trust anchor: pass a public key (cosign.pub) or a keyless identity and issuer")
+		return nil, fmt.Errorf("policy: unknown trust mode %d", mode)
 	}
-}
-
-func shortType(uri string) string {
-	for k, v := range map[string]string{"cyclonedx": PredicateCycloneDX, "vuln": PredicateVuln, "slsaprovenance1": PredicateProvenance} {
-		if v == uri {
-			return k
-		}
-	}
-	return uri
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func oneLine(err error) string {

@@ -1,11 +1,13 @@
 // Command paved-platform is the platform team's tool for paved's module
 // lifecycle: releases, API-break checks, pin upgrades in application
-// repositories and the adoption/health report from run records.
+// repositories, the adoption/health report from run records, and the
+// cluster admission policies matching paved's verify policy.
 //
 //	paved-platform release --module build [--dry-run] [--version v2.0.0]
 //	paved-platform api [--check | --write] [--module build]
 //	paved-platform upgrade --app DIR --paved-repo CLONE [--major] [--write]
 //	paved-platform report --records DIR --out DIR [--paved-repo CLONE]
+//	paved-platform admission --public-key cosign.pub --require cyclonedx,vuln --max-severity HIGH --images 'registry.example.com/team/**'
 package main
 
 import (
@@ -31,6 +33,7 @@ commands:
   api       extract each module's public API into api.json (--check, --write)
   upgrade   propose and write newer paved pins for an application repository
   report    aggregate run records (results.json) into a Markdown and HTML report
+  admission write the Kyverno and policy-controller policies for paved's verify policy
 
 run "paved-platform <command> -h" for the flags of a command
 `
@@ -45,10 +48,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmds := map[string]func([]string, io.Writer) error{
-		"release": cmdRelease,
-		"api":     cmdAPI,
-		"upgrade": cmdUpgrade,
-		"report":  cmdReport,
+		"release":   cmdRelease,
+		"api":       cmdAPI,
+		"upgrade":   cmdUpgrade,
+		"report":    cmdReport,
+		"admission": cmdAdmission,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
