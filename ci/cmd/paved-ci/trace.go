@@ -53,14 +53,20 @@ func runTrace(args []string, getenv func(string) string, stdout, stderr io.Write
 		}
 	}
 
+	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	recv, err := spans.Listen()
 	if err != nil {
-		fmt.Fprintf(stderr, "paved-ci trace: %v\n", err)
-		return exitError
+		// no receiver, no counts: the command still runs, untraced
+		warn("%v: running the command without cache counts", err)
+		code, err := runChild(cmd)
+		if err != nil {
+			fmt.Fprintf(stderr, "paved-ci trace: %v\n", err)
+			return exitError
+		}
+		return code
 	}
-	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
 	cmd.Env = append(os.Environ(), recv.Env()...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	code, err := runChild(cmd)
 	all, problems := recv.Close()
 	if err != nil {
