@@ -250,7 +250,8 @@ func BenchmarkNewPlan(b *testing.B) {
 // change elsewhere in a monorepo leaves the app's build cached.
 func TestQueryGoBuildMountsOnlyTheModuleAndItsReplaces(t *testing.T) {
 	gomod := "module example.com/svc\n\nreplace example.com/shared => ../libs/shared\n"
-	client, conn := daggertest.New(t, existsAnswer("go.work"), platformAnswer(false), daggertest.On("contents", gomod))
+	client, conn := daggertest.New(t, existsAnswer("go.work"), platformAnswer(false), daggertest.On("contents", gomod),
+		daggertest.On("entries", []string{"cmd/", "go.mod", "go.sum", "main.go"}))
 	opts := GoOptions{Dir: "svc", Main: "./cmd/hello", Platforms: []string{"linux/amd64"}}
 	p, err := NewPlan(opts, testGit)
 	if err != nil {

@@ -52,13 +52,13 @@ func Scope(ctx context.Context, client *dagger.Client, src *dagger.Directory, di
 		// file by file, not a filter of Dir: the engine caches a selected
 		// file by its content, a filter by the directory it filters (an
 		// edit of any .go file re-ran go mod download)
-		for _, name := range []string{"go.mod", "go.sum"} {
-			f := path.Join(d, name)
-			ok, err := src.Exists(ctx, f, dagger.DirectoryExistsOpts{ExpectedType: dagger.ExistsTypeRegularType})
-			if err != nil {
-				return Scoped{}, fmt.Errorf("checking the source for %s: %w", f, err)
-			}
-			if ok {
+		entries, err := src.Directory(d).Entries(ctx)
+		if err != nil {
+			return Scoped{}, fmt.Errorf("listing %s: %w", d, err)
+		}
+		for _, name := range entries {
+			if name == "go.mod" || name == "go.sum" {
+				f := path.Join(d, name)
 				out.Mod = out.Mod.WithFile(f, src.File(f))
 			}
 		}
