@@ -135,18 +135,19 @@ func registryFrom(ctx context.Context, user string, password, dockerConfig *dagg
 	if reg.Password, err = plaintext(ctx, "registry password", password); err != nil {
 		return reg, err
 	}
-	reg.Password = chompLine(reg.Password)
+	// a token never holds whitespace: trimmed as publish trims it
+	reg.Password = bytes.TrimSpace(reg.Password)
 	if reg.DockerConfig, err = plaintext(ctx, "registry docker config", dockerConfig); err != nil {
 		return reg, err
 	}
 	return reg, nil
 }
 
-// chompLine drops one final line ending. Passwords and tokens from a
-// secret manager usually arrive with one: file://password.txt, or
-// cmd://"pass show cosign" and cmd://"aws ecr get-login-password", whose
-// output Dagger keeps as printed. Like docker login --password-stdin,
-// the line ending is not part of the password.
+// chompLine drops one final line ending from the key password. A password
+// from a secret manager usually arrives with one: file://password.txt, or
+// cmd://"pass show cosign", whose output Dagger keeps as printed. Like
+// docker login --password-stdin, the line ending is not part of it; other
+// whitespace may be, so only that is dropped.
 func chompLine(b []byte) []byte {
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	return bytes.TrimSuffix(b, []byte("\r"))
