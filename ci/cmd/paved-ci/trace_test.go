@@ -24,7 +24,7 @@ import (
 func TestHelperDagger(t *testing.T) {
 	mode := os.Getenv("PAVED_CI_FAKE_DAGGER")
 	if mode == "" {
-		t.Skip("only run as the command under paved-ci trace")
+		t.Skip("PAVED_CI_FAKE_DAGGER is not set: this test is the fake dagger the trace tests run as their command, not a test of its own")
 	}
 	dir := os.Getenv("FAKE_RESULTS")
 	run := results.New(time.Unix(0, 0))
