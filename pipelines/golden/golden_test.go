@@ -179,10 +179,11 @@ func TestQueryCheckRunsStagesInOrderAndAssemblesResults(t *testing.T) {
 			t.Errorf("results directory lacks %s", f)
 		}
 	}
-	// build's toolchain exec comes before the test exec in the recorded order
+	// the tests start alongside the build (test.Stage is a pipeline.Starter):
+	// both execs are queried; the record above keeps the slice's order
 	all := conn.All()
-	if b, te := strings.Index(all, `"go","build"`), strings.Index(all, `"go","test"`); b < 0 || te < 0 || b > te {
-		t.Errorf("build (%d) should be queried before test (%d)", b, te)
+	if !strings.Contains(all, `"go","build"`) || !strings.Contains(all, `"go","test"`) {
+		t.Error("the build or the test exec was not queried")
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"dagger.io/dagger"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/paved-ci/paved/pipelines/gitmeta"
 	"github.com/paved-ci/paved/pipelines/images"
@@ -28,6 +29,19 @@ type Stage interface {
 	Skip(s *State) (skip bool, reason string)
 	// Run does the work, reading inputs from and writing outputs to s.
 	Run(ctx context.Context, s *State) error
+}
+
+// Starter is implemented by a stage whose work needs the run's inputs
+// alone, not an earlier stage's outputs: the tests need the source, not the
+// built image. Run starts every such stage before the first stage runs, so
+// the engine works on it alongside the stages before it, and runs the
+// returned stage in the slice's order: it collects the work and records it
+// into the state like any other. The order of the record and of the first
+// failure stays the slice's.
+type Starter interface {
+	// Start begins the stage's work and returns the stage to run in its
+	// place. It must not change s; it may read it.
+	Start(ctx context.Context, s *State) Stage
 }
 
 // Mandated is implemented by stages that platform policy requires (scan,
@@ -86,7 +100,8 @@ var ErrSkipForbidden = errors.New("skipping this stage is forbidden by platform 
 
 // Run executes stages in order. The first failure stops the run; the
 // remaining stages are recorded as skipped with the reason, so a summary
-// never leaves a stage out.
+// never leaves a stage out. A Starter is started first (see Starter); its
+// recorded time runs from its start, so stage times may overlap.
 func Run(ctx context.Context, stages []Stage, s *State) error {
 	if s.now == nil {
 		s.now = time.Now
@@ -94,12 +109,21 @@ func Run(ctx context.Context, stages []Stage, s *State) error {
 	if s.Results == nil {
 		s.Results = results.New(s.now())
 	}
+	// a started stage still at work when an earlier one fails is stopped
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	started := start(ctx, stages, s)
 	var failed error
-	for _, st := range stages {
+	for i, st := range stages {
 		name := st.String()
 		rec := results.Stage{Name: name, Mandated: isMandated(st)}
+		early := started[i]
 		if failed != nil {
 			rec.Status, rec.Reason = results.Skipped, "not run: an earlier stage failed"
+			if early != nil {
+				rec.Reason = "started early, result not used: an earlier stage failed"
+				early.span.End()
+			}
 			s.Results.Add(rec)
 			continue
 		}
@@ -114,20 +138,26 @@ func Run(ctx context.Context, stages []Stage, s *State) error {
 			s.Results.Add(rec)
 			continue
 		}
-		if skip, why := st.Skip(s); skip {
-			rec.Status, rec.Reason = results.Skipped, why
-			s.Results.Add(rec)
-			continue
+		if early == nil {
+			if skip, why := st.Skip(s); skip {
+				rec.Status, rec.Reason = results.Skipped, why
+				s.Results.Add(rec)
+				continue
+			}
 		}
-		start := s.now()
-		// one named span per stage: Dagger's progress output shows it
-		sctx, span := dagger.Tracer().Start(ctx, "paved "+name)
-		err := st.Run(sctx, s)
+		begin, run, sctx, span := s.now(), st, ctx, trace.Span(nil)
+		if early != nil {
+			begin, run, sctx, span = early.begin, early.stage, early.ctx, early.span
+		} else {
+			// one named span per stage: Dagger's progress output shows it
+			sctx, span = dagger.Tracer().Start(ctx, "paved "+name)
+		}
+		err := run.Run(sctx, s)
 		if err != nil {
 			span.SetStatus(codes.Error, firstLine(err.Error()))
 		}
 		span.End()
-		rec.Duration = s.now().Sub(start)
+		rec.Duration = s.now().Sub(begin)
 		if err != nil {
 			failed = fmt.Errorf("stage %s: %w", name, WithExecOutput(err))
 			rec.Status, rec.Reason = results.Failed, firstLine(err.Error())
@@ -137,6 +167,34 @@ func Run(ctx context.Context, stages []Stage, s *State) error {
 		s.Results.Add(rec)
 	}
 	return failed
+}
+
+// startedStage is a Starter's stage after Start: its span is open from the
+// start, so the engine's work shows under the stage's name.
+type startedStage struct {
+	stage Stage
+	begin time.Time
+	ctx   context.Context
+	span  trace.Span
+}
+
+// start starts each Starter that will run: not skipped by the user nor by
+// its own Skip. The result has one entry per stage, nil for the others.
+func start(ctx context.Context, stages []Stage, s *State) []*startedStage {
+	out := make([]*startedStage, len(stages))
+	for i, st := range stages {
+		sr, ok := st.(Starter)
+		if !ok || s.Skip[st.String()] {
+			continue
+		}
+		if skip, _ := st.Skip(s); skip {
+			continue
+		}
+		sctx, span := dagger.Tracer().Start(ctx, "paved "+st.String())
+		out[i] = &startedStage{begin: s.now(), ctx: sctx, span: span}
+		out[i].stage = sr.Start(sctx, s)
+	}
+	return out
 }
 
 // execTail is how many lines of a failed command's output an error keeps.
@@ -210,4 +268,36 @@ func InsertAfter(stages []Stage, after string, extra ...Stage) ([]Stage, error) 
 		}
 	}
 	return nil, fmt.Errorf("no stage named %q to insert after (stages: %v)", after, Names(stages))
+}
+
+// Early is what a Starter's Start returns: work runs now, in the
+// background; the returned stage's Run waits for it and hands its result to
+// finish, which records it into the state (reports, the stage's verdict).
+func Early[T any](ctx context.Context, st Stage, work func(context.Context) (T, error), finish func(*State, T) error) Stage {
+	e := &early[T]{Stage: st, done: make(chan struct{}), finish: finish}
+	go func() {
+		defer close(e.done)
+		e.v, e.err = work(ctx)
+	}()
+	return e
+}
+
+type early[T any] struct {
+	Stage
+	done   chan struct{}
+	v      T
+	err    error
+	finish func(*State, T) error
+}
+
+func (e *early[T]) Run(ctx context.Context, s *State) error {
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if e.err != nil {
+		return e.err
+	}
+	return e.finish(s, e.v)
 }

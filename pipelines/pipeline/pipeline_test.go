@@ -135,3 +135,136 @@ func TestEveryRunStageIsANamedSpan(t *testing.T) {
 		t.Errorf("spans %v", got)
 	}
 }
+
+// starter is a Starter: its work closes began, then waits for release.
+type starter struct {
+	fake
+	began   chan struct{}
+	release chan struct{}
+	stopped chan error // the work's context error when it ends
+}
+
+func (e starter) Start(ctx context.Context, s *State) Stage {
+	return Early(ctx, e, func(ctx context.Context) (string, error) {
+		close(e.began)
+		select {
+		case <-e.release:
+			return "report of " + e.name, nil
+		case <-ctx.Done():
+			e.stopped <- ctx.Err()
+			return "", ctx.Err()
+		}
+	}, func(s *State, v string) error {
+		s.AddReport(e.name, nil)
+		*e.ran = append(*e.ran, e.name+"="+v)
+		return e.err
+	})
+}
+
+func newStarter(name string, ran *[]string) starter {
+	return starter{fake: fake{name: name, ran: ran}, began: make(chan struct{}), release: make(chan struct{}), stopped: make(chan error, 1)}
+}
+
+// waitFor is a stage whose Run needs ch closed: it fails instead of
+// hanging when nothing closes it.
+type waitFor struct {
+	fake
+	ch    chan struct{}
+	after func()
+}
+
+func (w waitFor) Run(ctx context.Context, s *State) error {
+	select {
+	case <-w.ch:
+	case <-time.After(10 * time.Second):
+		return errors.New(w.name + ": the started stage never began")
+	}
+	if w.after != nil {
+		w.after()
+	}
+	return w.fake.Run(ctx, s)
+}
+
+func TestStarterWorksAlongsideEarlierStagesAndRecordsInOrder(t *testing.T) {
+	var ran []string
+	test := newStarter("test", &ran)
+	// build can only finish once test's work has begun, and lets it end
+	build := waitFor{fake: fake{name: "build", ran: &ran}, ch: test.began, after: func() { close(test.release) }}
+	s := &State{now: clock()}
+	if err := Run(t.Context(), []Stage{build, test, fake{name: "scan", ran: &ran}}, s); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(ran, " "); got != "build test=report of test scan" {
+		t.Errorf("ran %q", got)
+	}
+	var names []string
+	for _, st := range s.Results.Stages {
+		names = append(names, st.Name+":"+string(st.Status))
+	}
+	if got := strings.Join(names, " "); got != "build:passed test:passed scan:passed" {
+		t.Errorf("record %q", got)
+	}
+	if _, ok := s.Reports["test"]; !ok {
+		t.Error("the started stage's finish did not record its report")
+	}
+}
+
+func TestStarterFailureAndEarlierFailure(t *testing.T) {
+	var ran []string
+	// the started stage's own failure fails the run at its turn
+	test := newStarter("test", &ran)
+	test.err = errors.New("2 failing tests")
+	close(test.release)
+	s := &State{now: clock()}
+	err := Run(t.Context(), []Stage{fake{name: "build", ran: &ran}, test, fake{name: "scan", ran: &ran}}, s)
+	if err == nil || !strings.Contains(err.Error(), "stage test: 2 failing tests") {
+		t.Fatalf("err %v", err)
+	}
+	if s.Results.Stages[2].Status != results.Skipped {
+		t.Errorf("scan after a failed started stage: %+v", s.Results.Stages[2])
+	}
+
+	// an earlier failure: the started work is stopped, its record says so
+	ran = nil
+	test = newStarter("test", &ran)
+	s = &State{now: clock()}
+	err = Run(t.Context(), []Stage{waitFor{fake: fake{name: "build", err: errors.New("compile error"), ran: &ran}, ch: test.began}, test}, s)
+	if err == nil || !strings.Contains(err.Error(), "compile error") {
+		t.Fatalf("err %v", err)
+	}
+	select {
+	case cerr := <-test.stopped:
+		if !errors.Is(cerr, context.Canceled) {
+			t.Errorf("work ended with %v", cerr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the started work was not stopped when the run ended")
+	}
+	rec := s.Results.Stages[1]
+	if rec.Status != results.Skipped || !strings.Contains(rec.Reason, "result not used") {
+		t.Errorf("record %+v", rec)
+	}
+	if strings.Join(ran, " ") != "build" {
+		t.Errorf("ran %v", ran)
+	}
+}
+
+func TestSkippedStarterIsNotStarted(t *testing.T) {
+	var ran []string
+	byUser, byRule := newStarter("test", &ran), newStarter("lint", &ran)
+	byRule.skip = "lint not enabled"
+	s := &State{now: clock(), Skip: map[string]bool{"test": true}}
+	if err := Run(t.Context(), []Stage{fake{name: "build", ran: &ran}, byRule, byUser}, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []starter{byUser, byRule} {
+		select {
+		case <-e.began:
+			t.Errorf("%s was started though skipped", e.name)
+		default:
+		}
+	}
+	if got := s.Results.Stages[1].Reason + "|" + s.Results.Stages[2].Reason; got != "lint not enabled|skipped by request" {
+		t.Errorf("reasons %q", got)
+	}
+}

@@ -2,7 +2,6 @@ package test
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/paved-ci/paved/pipelines/pipeline"
 )
@@ -20,14 +19,32 @@ func (Stage) Skip(*pipeline.State) (bool, string) { return false, "" }
 
 // Run runs the tests; failing tests fail the stage, naming them.
 func (s Stage) Run(ctx context.Context, st *pipeline.State) error {
+	res, err := Go(ctx, st.Client, st.Source, s.options(st))
+	if err != nil {
+		return err
+	}
+	return record(st, res)
+}
+
+// Start runs the tests alongside the stages before this one: they need the
+// source, not the build.
+func (s Stage) Start(ctx context.Context, st *pipeline.State) pipeline.Stage {
+	opts := s.options(st)
+	return pipeline.Early(ctx, s, func(ctx context.Context) (*Result, error) {
+		return Go(ctx, st.Client, st.Source, opts)
+	}, record)
+}
+
+func (s Stage) options(st *pipeline.State) Options {
 	opts := s.Opts
 	if opts.Images == nil {
 		opts.Images = st.Images
 	}
-	res, err := Go(ctx, st.Client, st.Source, opts)
-	if err != nil {
-		return err
-	}
+	return opts
+}
+
+// record leaves the reports in the state; failing tests fail the stage.
+func record(st *pipeline.State, res *Result) error {
 	st.AddReport("junit", res.JUnit)
 	st.AddReport("test-json", res.JSON)
 	if res.Profile != nil {
@@ -54,14 +71,24 @@ func (l LintStage) Skip(*pipeline.State) (bool, string) {
 
 // Run runs golangci-lint.
 func (l LintStage) Run(ctx context.Context, st *pipeline.State) error {
+	_, err := Lint(ctx, st.Client, st.Source, l.options(st))
+	return err
+}
+
+// Start runs golangci-lint alongside the build: it reads the source only.
+func (l LintStage) Start(ctx context.Context, st *pipeline.State) pipeline.Stage {
+	opts := l.options(st)
+	return pipeline.Early(ctx, l, func(ctx context.Context) (string, error) {
+		return Lint(ctx, st.Client, st.Source, opts)
+	}, func(*pipeline.State, string) error { return nil })
+}
+
+func (l LintStage) options(st *pipeline.State) LintOptions {
 	opts := l.Opts
 	if opts.Images == nil {
 		opts.Images = st.Images
 	}
-	if _, err := Lint(ctx, st.Client, st.Source, opts); err != nil {
-		return fmt.Errorf("%w", err)
-	}
-	return nil
+	return opts
 }
 
 // DockerStage runs the tests of a Dockerfile app.
@@ -81,6 +108,18 @@ func (s DockerStage) Run(ctx context.Context, st *pipeline.State) error {
 	if err != nil {
 		return err
 	}
+	return recordDocker(st, res)
+}
+
+// Start builds the test target alongside the image: the engine shares the
+// stages they have in common.
+func (s DockerStage) Start(ctx context.Context, st *pipeline.State) pipeline.Stage {
+	return pipeline.Early(ctx, s, func(ctx context.Context) (*DockerResult, error) {
+		return Dockerfile(ctx, st.Source, s.Opts)
+	}, recordDocker)
+}
+
+func recordDocker(st *pipeline.State, res *DockerResult) error {
 	if res.JUnit != nil {
 		st.AddReport("junit", res.JUnit)
 	}
