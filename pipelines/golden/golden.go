@@ -168,16 +168,15 @@ func Check(ctx context.Context, client *dagger.Client, src *dagger.Directory, im
 	if err != nil {
 		return nil, err
 	}
-	git, err := Git(ctx, client, src, imgs, opts.Git)
-	if err != nil {
-		return nil, err
-	}
-	st := pipeline.NewState(client, src, imgs, git)
+	st := pipeline.NewState(client, src, imgs, gitmeta.Info{})
 	st.Results.Builder = b.Name()
 	st.Skip = set(opts.Skip)
 	forbid, _ := Mandated(opts) // checked by Validate
 	st.ForbidSkip = set(forbid)
-	runErr := pipeline.Run(ctx, stages, st)
+	runErr, err := runWithGit(ctx, stages, st, opts.Git)
+	if err != nil {
+		return nil, err
+	}
 	out := &Outcome{State: st, Err: runErr}
 	out.Results, err = ResultsDir(client, st)
 	if err != nil {
@@ -187,6 +186,21 @@ func Check(ctx context.Context, client *dagger.Client, src *dagger.Directory, im
 		return out, runErr
 	}
 	return out, nil
+}
+
+// runWithGit starts the stages that need only the source (the tests),
+// reads git meanwhile, then runs the stages in order: the build needs git
+// (labels, version), the tests do not. err is a git failure; runErr the
+// first stage failure.
+func runWithGit(ctx context.Context, stages []pipeline.Stage, st *pipeline.State, o GitOverride) (runErr, err error) {
+	run := pipeline.Start(ctx, stages, st)
+	git, err := Git(ctx, st.Client, st.Source, st.Images, o)
+	if err != nil {
+		run.Stop()
+		return nil, err
+	}
+	st.SetGit(git)
+	return run.Finish(), nil
 }
 
 // Mandated is ForbidSkip plus the platform policy's mandatedStages.

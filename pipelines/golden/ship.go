@@ -8,6 +8,7 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/paved-ci/paved/pipelines/gitmeta"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/pipeline"
 	"github.com/paved-ci/paved/pipelines/publish"
@@ -171,15 +172,14 @@ func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, img
 		run.publish.Embedded = emb
 	}
 	out.Embedded = run.publish.Embedded
-	git, err := Git(ctx, client, src, imgs, opts.Git)
-	if err != nil {
-		return nil, err
-	}
-	st := pipeline.NewState(client, src, imgs, git)
+	st := pipeline.NewState(client, src, imgs, gitmeta.Info{})
 	st.Results.Builder = b.Name()
 	forbid, _ := Mandated(opts.Options) // checked by Validate
 	st.Skip, st.ForbidSkip = set(opts.Skip), set(forbid)
-	runErr := pipeline.Run(ctx, stages, st)
+	runErr, err := runWithGit(ctx, stages, st, opts.Git)
+	if err != nil {
+		return nil, err
+	}
 	out.Outcome = &Outcome{State: st, Err: runErr}
 	if out.Results, err = ResultsDir(client, st); err != nil {
 		return nil, err

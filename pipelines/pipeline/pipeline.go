@@ -77,14 +77,21 @@ type State struct {
 
 // NewState starts a state with an empty results record.
 func NewState(client *dagger.Client, source *dagger.Directory, imgs *images.Set, git gitmeta.Info) *State {
-	s := &State{Client: client, Source: source, Images: imgs, Git: git, Reports: map[string]*dagger.File{}, now: time.Now}
+	s := &State{Client: client, Source: source, Images: imgs, Reports: map[string]*dagger.File{}, now: time.Now}
 	s.Results = results.New(s.now())
+	s.Results.PavedVersion = version.Get()
+	s.Results.Modules = map[string]string{"paved": s.Results.PavedVersion}
+	s.SetGit(git)
+	return s
+}
+
+// SetGit records the git metadata: the state's and the results'. Callers
+// that start stages before git is read (see Start) set it afterwards.
+func (s *State) SetGit(git gitmeta.Info) {
+	s.Git = git
 	s.Results.Commit = git.Commit
 	s.Results.Version = git.Version()
 	s.Results.Repo = git.RemoteURL
-	s.Results.PavedVersion = version.Get()
-	s.Results.Modules = map[string]string{"paved": s.Results.PavedVersion}
-	return s
 }
 
 // AddReport records a report file under kind.
@@ -98,11 +105,25 @@ func (s *State) AddReport(kind string, f *dagger.File) {
 // ErrSkipForbidden is returned when a user skips a stage policy requires.
 var ErrSkipForbidden = errors.New("skipping this stage is forbidden by platform policy")
 
-// Run executes stages in order. The first failure stops the run; the
-// remaining stages are recorded as skipped with the reason, so a summary
-// never leaves a stage out. A Starter is started first (see Starter); its
-// recorded time runs from its start, so stage times may overlap.
+// Run executes stages in order: Start, then Finish.
 func Run(ctx context.Context, stages []Stage, s *State) error {
+	return Start(ctx, stages, s).Finish()
+}
+
+// Started is a run whose Starters are at work (see Starter).
+type Started struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	stages  []Stage
+	state   *State
+	started []*startedStage
+}
+
+// Start starts every Starter that will run and returns the run, for
+// Finish. Between the two a caller may do other engine work meanwhile, such
+// as reading git (State.SetGit): a Starter's Start must not need s.Git. A
+// caller that gives up before Finish calls Stop.
+func Start(ctx context.Context, stages []Stage, s *State) *Started {
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -111,8 +132,19 @@ func Run(ctx context.Context, stages []Stage, s *State) error {
 	}
 	// a started stage still at work when an earlier one fails is stopped
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	started := start(ctx, stages, s)
+	return &Started{ctx: ctx, cancel: cancel, stages: stages, state: s, started: start(ctx, stages, s)}
+}
+
+// Stop cancels the started stages' work.
+func (r *Started) Stop() { r.cancel() }
+
+// Finish runs the stages in order. The first failure stops the run; the
+// remaining stages are recorded as skipped with the reason, so a summary
+// never leaves a stage out. A started stage's recorded time runs from its
+// start, so stage times may overlap.
+func (r *Started) Finish() error {
+	defer r.cancel()
+	ctx, stages, s, started := r.ctx, r.stages, r.state, r.started
 	var failed error
 	for i, st := range stages {
 		name := st.String()
