@@ -141,7 +141,7 @@ func (r *Started) Stop() { r.cancel() }
 // Finish runs the stages in order. The first failure stops the run; the
 // remaining stages are recorded as skipped with the reason, so a summary
 // never leaves a stage out. A started stage's recorded time runs from its
-// start, so stage times may overlap.
+// start to the end of its work, so stage times may overlap.
 func (r *Started) Finish() error {
 	defer r.cancel()
 	ctx, stages, s, started := r.ctx, r.stages, r.state, r.started
@@ -189,7 +189,11 @@ func (r *Started) Finish() error {
 			span.SetStatus(codes.Error, firstLine(err.Error()))
 		}
 		span.End()
-		rec.Duration = s.now().Sub(begin)
+		end := s.now()
+		if e, ok := run.(interface{ ended() time.Time }); ok && early != nil {
+			end = e.ended()
+		}
+		rec.Duration = end.Sub(begin)
 		if err != nil {
 			failed = fmt.Errorf("stage %s: %w", name, WithExecOutput(err))
 			rec.Status, rec.Reason = results.Failed, firstLine(err.Error())
@@ -305,11 +309,17 @@ func InsertAfter(stages []Stage, after string, extra ...Stage) ([]Stage, error) 
 // Early is what a Starter's Start returns: work runs now, in the
 // background; the returned stage's Run waits for it and hands its result to
 // finish, which records it into the state (reports, the stage's verdict).
-func Early[T any](ctx context.Context, st Stage, work func(context.Context) (T, error), finish func(*State, T) error) Stage {
+// The stage's recorded time ends when work did, not when its turn came.
+func Early[T any](ctx context.Context, s *State, st Stage, work func(context.Context) (T, error), finish func(*State, T) error) Stage {
 	e := &early[T]{Stage: st, done: make(chan struct{}), finish: finish}
+	now := s.now
+	if now == nil {
+		now = time.Now
+	}
 	go func() {
 		defer close(e.done)
 		e.v, e.err = work(ctx)
+		e.end = now()
 	}()
 	return e
 }
@@ -319,6 +329,7 @@ type early[T any] struct {
 	done   chan struct{}
 	v      T
 	err    error
+	end    time.Time
 	finish func(*State, T) error
 }
 
@@ -333,3 +344,6 @@ func (e *early[T]) Run(ctx context.Context, s *State) error {
 	}
 	return e.finish(s, e.v)
 }
+
+// ended is when the work ended; Finish records the stage's time up to it.
+func (e *early[T]) ended() time.Time { return e.end }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,9 +33,17 @@ func (f fake) Run(context.Context, *State) error {
 }
 func (f fake) Mandated() bool { return f.mandated }
 
+// clock ticks a second a reading; started stages read it from their own
+// goroutine, hence the lock.
 func clock() func() time.Time {
+	var mu sync.Mutex
 	t := time.Unix(0, 0)
-	return func() time.Time { t = t.Add(time.Second); return t }
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t = t.Add(time.Second)
+		return t
+	}
 }
 
 func TestRunOrdersRecordsAndStopsAtFirstFailure(t *testing.T) {
@@ -145,7 +154,7 @@ type starter struct {
 }
 
 func (e starter) Start(ctx context.Context, s *State) Stage {
-	return Early(ctx, e, func(ctx context.Context) (string, error) {
+	return Early(ctx, s, e, func(ctx context.Context) (string, error) {
 		close(e.began)
 		select {
 		case <-e.release:
@@ -266,5 +275,40 @@ func TestSkippedStarterIsNotStarted(t *testing.T) {
 	}
 	if got := s.Results.Stages[1].Reason + "|" + s.Results.Stages[2].Reason; got != "lint not enabled|skipped by request" {
 		t.Errorf("reasons %q", got)
+	}
+}
+
+func TestStartedStageTimeEndsWhenItsWorkEnded(t *testing.T) {
+	// a clock the test sets; the work's end reads it once while build waits
+	var mu sync.Mutex
+	cur, released := int64(10), false
+	read := make(chan struct{})
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		if released {
+			released = false
+			close(read)
+		}
+		return time.Unix(cur, 0)
+	}
+	var ran []string
+	test := newStarter("test", &ran)
+	build := waitFor{fake: fake{name: "build", ran: &ran}, ch: test.began, after: func() {
+		mu.Lock()
+		cur, released = 12, true
+		mu.Unlock()
+		close(test.release)
+		<-read // the work ended at 12
+		mu.Lock()
+		cur = 20 // build ends long after
+		mu.Unlock()
+	}}
+	s := &State{now: now}
+	if err := Run(t.Context(), []Stage{build, test}, s); err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Results.Stages[1].Duration; d != 2*time.Second {
+		t.Errorf("test's time %v, want 2s: from its start (10) to its work's end (12), not to its turn (20)", d)
 	}
 }

@@ -30,7 +30,7 @@ func (s Stage) Run(ctx context.Context, st *pipeline.State) error {
 // source, not the build.
 func (s Stage) Start(ctx context.Context, st *pipeline.State) pipeline.Stage {
 	opts := s.options(st)
-	return pipeline.Early(ctx, s, func(ctx context.Context) (*Result, error) {
+	return pipeline.Early(ctx, st, s, func(ctx context.Context) (*Result, error) {
 		return Go(ctx, st.Client, st.Source, opts)
 	}, record)
 }
@@ -78,7 +78,7 @@ func (l LintStage) Run(ctx context.Context, st *pipeline.State) error {
 // Start runs golangci-lint alongside the build: it reads the source only.
 func (l LintStage) Start(ctx context.Context, st *pipeline.State) pipeline.Stage {
 	opts := l.options(st)
-	return pipeline.Early(ctx, l, func(ctx context.Context) (string, error) {
+	return pipeline.Early(ctx, st, l, func(ctx context.Context) (string, error) {
 		return Lint(ctx, st.Client, st.Source, opts)
 	}, func(*pipeline.State, string) error { return nil })
 }
@@ -114,7 +114,7 @@ func (s DockerStage) Run(ctx context.Context, st *pipeline.State) error {
 // Start builds the test target alongside the image: the engine shares the
 // stages they have in common.
 func (s DockerStage) Start(ctx context.Context, st *pipeline.State) pipeline.Stage {
-	return pipeline.Early(ctx, s, func(ctx context.Context) (*DockerResult, error) {
+	return pipeline.Early(ctx, st, s, func(ctx context.Context) (*DockerResult, error) {
 		return Dockerfile(ctx, st.Source, s.Opts)
 	}, recordDocker)
 }
