@@ -190,7 +190,8 @@ func (r *Started) Finish() error {
 		}
 		span.End()
 		end := s.now()
-		if e, ok := run.(interface{ ended() time.Time }); ok && early != nil {
+		// zero when the wait was cancelled before the work ended
+		if e, ok := run.(interface{ ended() time.Time }); ok && !e.ended().IsZero() {
 			end = e.ended()
 		}
 		rec.Duration = end.Sub(begin)
