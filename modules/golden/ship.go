@@ -8,6 +8,7 @@ import (
 	"github.com/paved-ci/paved/pipelines/bridge"
 	buildopts "github.com/paved-ci/paved/pipelines/builder"
 	"github.com/paved-ci/paved/pipelines/golden"
+	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/publish"
 	"github.com/paved-ci/paved/pipelines/scan"
 	"github.com/paved-ci/paved/pipelines/sign"
@@ -317,7 +318,7 @@ func (m *Paved) Verify(
 	// +optional
 	insecureRegistry []string,
 ) (string, error) {
-	lib, err := bridge.Connect(ctx)
+	lib, imgs, err := m.images(ctx, nil, "", nil)
 	if err != nil {
 		return "", err
 	}
@@ -335,7 +336,7 @@ func (m *Paved) Verify(
 		return "", err
 	}
 	return sign.Gate(ctx, image, files[0], sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest},
-		sign.Access{Username: registryUsername, Password: pw[0], Conn: conn})
+		sign.Access{Username: registryUsername, Password: pw[0], Conn: conn, Cosign: sign.ContainerRunner{Client: lib, Image: imgs.Ref(images.Cosign)}})
 }
 
 func tagArgs(ref, pr, def string) tagrules.Args {

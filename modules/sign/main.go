@@ -10,6 +10,7 @@ import (
 	"dagger/sign/internal/dagger"
 
 	"github.com/paved-ci/paved/pipelines/bridge"
+	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/sign"
 )
 
@@ -61,6 +62,9 @@ func (m *Sign) Image(
 	// Docker config.json with credentials for several registries.
 	// +optional
 	dockerConfig *dagger.Secret,
+	// Tool image overrides as name=reference, e.g. cosign=mirror.example.com/cosign:v2.6.5.
+	// +optional
+	imageOverride []string,
 ) (string, error) {
 	lib, err := bridge.Connect(ctx)
 	if err != nil {
@@ -75,7 +79,12 @@ func (m *Sign) Image(
 	if err != nil {
 		return "", err
 	}
+	imgs, err := images.FromArgs(imageOverride, "", "")
+	if err != nil {
+		return "", err
+	}
 	res, err := sign.SignImage(ctx, sign.Inputs{
+		Cosign: sign.ContainerRunner{Client: lib, Image: imgs.Ref(images.Cosign)},
 		Image: image, Key: secrets[0], Password: secrets[1], IDToken: secrets[2],
 		FulcioURL: fulcioUrl, RekorURL: rekorUrl, SBOM: files[0], VulnReport: files[1],
 		Provenance:       &sign.Provenance{SourceRepo: sourceRepo, Commit: commit},
@@ -120,6 +129,9 @@ func (m *Sign) Verify(
 	// Registry password or token.
 	// +optional
 	registryPassword *dagger.Secret,
+	// Tool image overrides as name=reference, e.g. cosign=mirror.example.com/cosign:v2.6.5.
+	// +optional
+	imageOverride []string,
 ) (string, error) {
 	lib, err := bridge.Connect(ctx)
 	if err != nil {
@@ -134,5 +146,10 @@ func (m *Sign) Verify(
 	if err != nil {
 		return "", err
 	}
-	return sign.Gate(ctx, image, files[0], sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest}, sign.Access{Username: registryUsername, Password: secrets[0]})
+	imgs, err := images.FromArgs(imageOverride, "", "")
+	if err != nil {
+		return "", err
+	}
+	return sign.Gate(ctx, image, files[0], sign.Policy{Identity: identity, Issuer: issuer, Require: require, MaxSeverity: maxSeverity, Digest: digest},
+		sign.Access{Username: registryUsername, Password: secrets[0], Cosign: sign.ContainerRunner{Client: lib, Image: imgs.Ref(images.Cosign)}})
 }

@@ -102,7 +102,11 @@ func statements(ctx context.Context, d name.Digest, co *cosign.CheckOpts) []map[
 	var out []map[string]any
 	for _, a := range atts {
 		var st map[string]any
-		if raw, err := sign.StatementJSON(a); err == nil && json.Unmarshal(raw, &st) == nil {
+		env, err := a.Payload()
+		if err != nil {
+			continue
+		}
+		if raw, err := sign.StatementJSON(env); err == nil && json.Unmarshal(raw, &st) == nil {
 			out = append(out, st)
 		}
 	}

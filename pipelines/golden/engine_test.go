@@ -133,15 +133,11 @@ func TestEngineShipEachExampleAndVerify(t *testing.T) {
 				}
 			}
 			// another key
-			other, err := sign.NewEphemeralSigner()
+			other, err := sign.GenerateKeyPair(nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			otherPEM, err := sign.PublicKeyPEM(other)
-			if err != nil {
-				t.Fatal(err)
-			}
-			refuses("signed by another key", ref, sign.Policy{PublicKey: otherPEM})
+			refuses("signed by another key", ref, sign.Policy{PublicKey: other.Public})
 			// a tag moved to an image nobody signed
 			repo, _, _ := strings.Cut(ref, "@")
 			tagRef := repo + ":" + img.Tags[0][strings.LastIndex(img.Tags[0], ":")+1:]

@@ -25,6 +25,7 @@ const (
 	GolangciLint = "golangci-lint" // optional lint stage
 	Trivy        = "trivy"         // scanner
 	Registry     = "registry"      // embedded ephemeral OCI registry
+	Cosign       = "cosign"        // signs and verifies (cosign CLI)
 )
 
 // Image is one row of the table.
@@ -52,6 +53,9 @@ var defaults = []Image{
 	{Name: Trivy, Pinned: true,
 		Ref:    "aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969",
 		Source: "magrhino/wudup Dockerfile @ abb9e26116534887810e36543c1eaad656bcfb43 (same digest pinned as mirror.gcr.io/aquasec/trivy:0.74.0 elsewhere)"},
+	{Name: Cosign, Pinned: true,
+		Ref:    "ghcr.io/sigstore/cosign/cosign:v2.6.5@sha256:ad281047f85c5e1fc6ffbc30c2b55be3b07b4032bef715a12122ce5829619aca",
+		Source: "samdefmacro/ethereum-lisp scripts/release-artifacts.sh @ 38b1abbe3926c9c8038b715cddaf5ca89cfa8e19 (same index digest as gcr.io/projectsigstore/cosign:v2.6.5; also Anko59/GeoguessMe)"},
 	{Name: Registry, Pinned: true,
 		Ref:    "registry:3@sha256:852b3e4d378c426dda6b318fe9d9bfe8e92a0eccb9926671ec3d3ea17a196696",
 		Source: "docker-library/repo-info repos/registry/remote/3.md @ c42e9ed57ff61167658ffa7a9782fdd5bf78eba5 (index digest, distribution 3.1.2)"},

@@ -58,7 +58,7 @@ func TestBadInputNamesTheInput(t *testing.T) {
 		opts Options
 		want []string
 	}{
-		{Options{Override: map[string]string{"gcc": "x"}}, []string{`unknown image name "gcc"`, "known: go"}},
+		{Options{Override: map[string]string{"gcc": "x"}}, []string{`unknown image name "gcc"`, "known: cosign, go"}},
 		{Options{Override: map[string]string{"go": "UPPER/Case::bad"}}, []string{`image "go"`, `"UPPER/Case::bad"`, "does not parse"}},
 		{Options{File: []byte(`["go"]`), FileName: "images.json"}, []string{"images file images.json", "JSON object"}},
 		{Options{Mirror: "bad mirror"}, []string{`mirror prefix "bad mirror"`}},

@@ -2,8 +2,6 @@ package sign
 
 import (
 	"context"
-	"crypto"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,18 +11,11 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
-	"github.com/sigstore/cosign/v2/pkg/cosign"
-	cbundle "github.com/sigstore/cosign/v2/pkg/cosign/bundle"
-	"github.com/sigstore/cosign/v2/pkg/oci/static"
-	"github.com/sigstore/fulcio/pkg/api"
-	rekorclient "github.com/sigstore/rekor/pkg/client"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
-	"github.com/sigstore/sigstore/pkg/signature"
 )
 
 // Public Sigstore instances, the defaults for keyless signing.
 const (
-	DefaultFulcioURL = api.SigstorePublicServerURL
+	DefaultFulcioURL = "https://fulcio.sigstore.dev"
 	DefaultRekorURL  = "https://rekor.sigstore.dev"
 )
 
@@ -46,67 +37,49 @@ type Keyless struct {
 	// NoTlog skips the Rekor upload (private setups, tests). Verifiers then
 	// need the Fulcio roots and must accept a missing transparency log entry.
 	NoTlog bool
-	// Timeout bounds each Fulcio/Rekor call (default 30s).
+	// Timeout bounds each cosign call (cosign's default: 3 minutes).
 	Timeout time.Duration
 }
 
-// NewKeylessSigner gets an OIDC token, generates an ephemeral key and has
-// Fulcio certify it for the token's identity.
-func NewKeylessSigner(ctx context.Context, k Keyless) (Signer, error) {
+// keylessSigner gets the OIDC token and has cosign sign with a Fulcio
+// certificate for it. The token reaches cosign as a secret file.
+func keylessSigner(ctx context.Context, k Keyless) (*signer, error) {
 	tok, err := k.token(ctx)
 	if err != nil {
 		return nil, err
 	}
-	subject, err := tokenSubject(tok)
-	if err != nil {
+	if _, err := tokenSubject(tok); err != nil {
 		return nil, err
-	}
-	timeout := k.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
 	}
 	fulcioURL := k.FulcioURL
 	if fulcioURL == "" {
 		fulcioURL = DefaultFulcioURL
 	}
-	fu, err := url.Parse(fulcioURL)
-	if err != nil || fu.Host == "" {
+	if fu, err := url.Parse(fulcioURL); err != nil || fu.Host == "" {
 		return nil, fmt.Errorf("keyless: Fulcio URL %q is not an absolute URL (want e.g. %s)", fulcioURL, DefaultFulcioURL)
 	}
-	pk, err := cosign.GeneratePrivateKey()
-	if err != nil {
-		return nil, fmt.Errorf("keyless: generating a key: %w", err)
+	rekorURL := k.RekorURL
+	if rekorURL == "" {
+		rekorURL = DefaultRekorURL
 	}
-	sv, err := signature.LoadECDSASignerVerifier(pk, crypto.SHA256)
-	if err != nil {
-		return nil, fmt.Errorf("keyless: %w", err)
+	if ru, err := url.Parse(rekorURL); err != nil || ru.Host == "" {
+		return nil, fmt.Errorf("keyless: Rekor URL %q is not an absolute URL (want e.g. %s)", rekorURL, DefaultRekorURL)
 	}
-	pub, err := cryptoutils.MarshalPublicKeyToPEM(pk.Public())
-	if err != nil {
-		return nil, fmt.Errorf("keyless: %w", err)
+	s := &signer{mode: ModeKeyless, hide: [][]byte{tok}, fulcio: fulcioURL}
+	s.call.Args = []string{"--identity-token", Dir + "/oidc-token", "--fulcio-url", fulcioURL, "--rekor-url", rekorURL}
+	if k.Timeout > 0 {
+		s.call.Args = append(s.call.Args, "--timeout", k.Timeout.String())
 	}
-	// Proof of possession: the key signs the token's subject.
-	proof, err := sv.SignMessage(strings.NewReader(subject))
-	if err != nil {
-		return nil, fmt.Errorf("keyless: %w", err)
+	if k.NoTlog {
+		s.call.Args = append(s.call.Args, "--tlog-upload=false")
 	}
-	resp, err := api.NewClient(fu, api.WithTimeout(timeout), api.WithUserAgent("paved-sign")).
-		SigningCert(api.CertificateRequest{PublicKey: api.Key{Content: pub}, SignedEmailAddress: proof}, string(tok))
-	if err != nil {
-		return nil, fmt.Errorf("keyless: getting a certificate from Fulcio at %s: %w", fulcioURL, scrub(err, tok))
+	if fulcioURL != DefaultFulcioURL {
+		// A private Fulcio's certificate transparency log is not in
+		// Sigstore's public trust root; its SCT is checked at verify time
+		// against the roots the policy names.
+		s.call.Args = append(s.call.Args, "--insecure-skip-verify")
 	}
-	s := &cosignSigner{sv: sv, cert: resp.CertPEM, chain: resp.ChainPEM}
-	if !k.NoTlog {
-		rekorURL := k.RekorURL
-		if rekorURL == "" {
-			rekorURL = DefaultRekorURL
-		}
-		rc, err := rekorclient.GetRekorClient(rekorURL, rekorclient.WithUserAgent("paved-sign"))
-		if err != nil {
-			return nil, fmt.Errorf("keyless: Rekor URL %q: %w", rekorURL, err)
-		}
-		s.tlog = rc
-	}
+	setSecretFile(&s.call, "oidc-token", tok)
 	return s, nil
 }
 
@@ -162,30 +135,4 @@ func scrub(err error, secret []byte) error {
 		return err
 	}
 	return errors.New(strings.ReplaceAll(err.Error(), string(secret), "***"))
-}
-
-// tlogImage and tlogAttestation upload to Rekor when the signer has a log, and returns the
-// bundle option that embeds the entry.
-func (s *cosignSigner) tlogImage(ctx context.Context, payload, sig []byte) ([]static.Option, error) {
-	if s.tlog == nil {
-		return nil, nil
-	}
-	h := sha256.New()
-	h.Write(payload)
-	e, err := cosign.TLogUpload(ctx, s.tlog, sig, h, s.cert)
-	if err != nil {
-		return nil, fmt.Errorf("uploading the signature to Rekor: %w", err)
-	}
-	return []static.Option{static.WithBundle(cbundle.EntryToBundle(e))}, nil
-}
-
-func (s *cosignSigner) tlogAttestation(ctx context.Context, envelope []byte) ([]static.Option, error) {
-	if s.tlog == nil {
-		return nil, nil
-	}
-	e, err := cosign.TLogUploadDSSEEnvelope(ctx, s.tlog, envelope, s.cert)
-	if err != nil {
-		return nil, fmt.Errorf("uploading the attestation to Rekor: %w", err)
-	}
-	return []static.Option{static.WithBundle(cbundle.EntryToBundle(e))}, nil
 }

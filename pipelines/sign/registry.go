@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -17,7 +18,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 
 	"github.com/paved-ci/paved/pipelines/regauth"
 	"github.com/paved-ci/paved/pipelines/regconn"
@@ -37,6 +37,10 @@ type Registry struct {
 	// Insecure allows plain HTTP to a registry that is not loopback or
 	// RFC 1918 (those already use HTTP).
 	Insecure bool
+	// Retries, Backoff, Timeout and Transport apply to paved's own
+	// requests (resolving the digest, listing attachments); cosign's
+	// pushes retry as cosign does (5xx, 408 and 429, three times).
+	//
 	// Retries is how many times a request failing with a 5xx, 408, 429 or
 	// a network timeout is retried (default 3; negative disables).
 	Retries int
@@ -120,14 +124,6 @@ func (r Registry) remoteOptions(ctx context.Context, repo name.Repository) ([]re
 		remote.WithRetryStatusCodes(retryStatus...),
 		remote.WithRetryPredicate(retryable),
 	}, nil
-}
-
-func (r Registry) ociOptions(ctx context.Context, repo name.Repository) ([]ociremote.Option, error) {
-	ro, err := r.remoteOptions(ctx, repo)
-	if err != nil {
-		return nil, err
-	}
-	return []ociremote.Option{ociremote.WithRemoteOptions(ro...), ociremote.WithNameOptions(r.nameOptions()...)}, nil
 }
 
 // retryable retries network failures that may pass: timeouts, resets, and
@@ -219,29 +215,142 @@ func configHost(s string) string {
 // other errors quote the registry, with the credentials scrubbed out in
 // case it echoed them.
 func (r Registry) registryError(what string, ref name.Reference, err error) error {
+	var te *transport.Error
+	if errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden) {
+		return r.refusal(what, ref, fmt.Sprintf("HTTP %d %s", te.StatusCode, http.StatusText(te.StatusCode)))
+	}
+	for _, secret := range r.secrets(ref.Context().RegistryStr()) {
+		err = scrub(err, secret)
+	}
+	return fmt.Errorf("%s %s in registry %s: %w", what, ref, ref.Context().RegistryStr(), err)
+}
+
+// refusedPattern is how cosign's registry client reports a refusal.
+var refusedPattern = regexp.MustCompile(`(?i)\b(401|403|unauthorized|denied|forbidden)\b`)
+
+// cosignError is registryError for a failed cosign call: a refusal gets
+// the same advice, anything else quotes what cosign printed, scrubbed.
+func (r Registry) cosignError(what string, ref name.Reference, err error, scrubbed ...[]byte) error {
+	var ce *CallError
+	if !errors.As(err, &ce) || ce.Err != nil {
+		return fmt.Errorf("%s %s: %w", what, ref, err)
+	}
+	msg := scrubAll(ce.Stderr, append(r.secrets(ref.Context().RegistryStr()), scrubbed...))
+	if m := refusedPattern.FindString(msg); m != "" {
+		return r.refusal(what, ref, "cosign: "+lastLine(msg))
+	}
+	return fmt.Errorf("%s %s (registry %s): cosign %s failed: %s", what, ref, ref.Context().RegistryStr(), first(ce.Args), lastLine(msg))
+}
+
+// scrubAll replaces each secret in s with ***.
+func scrubAll(s string, secrets [][]byte) string {
+	for _, secret := range secrets {
+		if len(secret) > 0 {
+			s = strings.ReplaceAll(s, string(secret), "***")
+		}
+	}
+	return s
+}
+
+// lastLine is the last non-empty line cosign printed: its error.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return oneLine(errors.New(l))
+		}
+	}
+	return "(no output)"
+}
+
+func (r Registry) refusal(what string, ref name.Reference, status string) error {
 	host := ref.Context().RegistryStr()
 	auth, aerr := r.authenticator(host)
 	if aerr != nil {
 		auth = authn.Anonymous
 	}
-	var te *transport.Error
-	if errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden) {
-		status := fmt.Sprintf("HTTP %d %s", te.StatusCode, http.StatusText(te.StatusCode))
-		var msg string
-		if auth == authn.Anonymous {
-			msg = fmt.Sprintf("registry %s needs credentials (%s) and none were given for it: give a registry username and token, or a Docker config with an auths entry for %s", host, status, host)
-		} else {
-			msg = fmt.Sprintf("registry %s refused the credentials (%s): check the username, that the token is valid and has access to %s", host, status, ref.Context().RepositoryStr())
-		}
-		if h := regauth.Hint(host); h != "" {
-			msg += "; " + h
-		}
-		return fmt.Errorf("%s %s: %s", what, ref, msg)
+	var msg string
+	if auth == authn.Anonymous {
+		msg = fmt.Sprintf("registry %s needs credentials (%s) and none were given for it: give a registry username and token, or a Docker config with an auths entry for %s", host, status, host)
+	} else {
+		msg = fmt.Sprintf("registry %s refused the credentials (%s): check the username, that the token is valid and has access to %s", host, status, ref.Context().RepositoryStr())
 	}
-	for _, secret := range credentialSecrets(auth) {
-		err = scrub(err, secret)
+	if h := regauth.Hint(host); h != "" {
+		msg += "; " + h
 	}
-	return fmt.Errorf("%s %s in registry %s: %w", what, ref, host, err)
+	return fmt.Errorf("%s %s: %s", what, ref, msg)
+}
+
+// secrets are the credential values for host that no message may show.
+func (r Registry) secrets(host string) [][]byte {
+	auth, err := r.authenticator(host)
+	if err != nil {
+		return nil
+	}
+	return credentialSecrets(auth)
+}
+
+// cosignAccess adds what a cosign call needs to reach host: a Docker
+// config holding only that host's credentials (as a secret file; helpers
+// and other hosts of a given config are not passed on), plain HTTP when
+// opted in, and a private CA next to the system roots.
+func (r Registry) cosignAccess(c *Call, host string) error {
+	auth, err := r.authenticator(host)
+	if err != nil {
+		return err
+	}
+	if auth != authn.Anonymous {
+		ac, err := authn.Authorization(context.Background(), auth)
+		if err != nil {
+			return fmt.Errorf("registry credentials for %s: %w", host, err)
+		}
+		entry := map[string]string{}
+		for k, v := range map[string]string{"username": ac.Username, "password": ac.Password, "identitytoken": ac.IdentityToken, "registrytoken": ac.RegistryToken, "auth": ac.Auth} {
+			if v != "" {
+				entry[k] = v
+			}
+		}
+		key := host
+		if host == name.DefaultRegistry {
+			key = "https://index.docker.io/v1/"
+		}
+		cfg, err := json.Marshal(map[string]any{"auths": map[string]any{key: entry}})
+		if err != nil {
+			return err
+		}
+		setSecretFile(c, "docker/config.json", cfg)
+		setEnv(c, "DOCKER_CONFIG", Dir+"/docker")
+	}
+	if r.Insecure {
+		c.Args = append(c.Args, "--allow-insecure-registry", "--allow-http-registry")
+	}
+	if len(r.CA) > 0 {
+		setFile(c, "ca.d/registry-ca.pem", r.CA)
+		// a folder of extra roots: Go reads it besides the system bundle
+		setEnv(c, "SSL_CERT_DIR", Dir+"/ca.d:/etc/ssl/certs")
+	}
+	return nil
+}
+
+func setFile(c *Call, name string, b []byte) {
+	if c.Files == nil {
+		c.Files = map[string][]byte{}
+	}
+	c.Files[name] = b
+}
+
+func setSecretFile(c *Call, name string, b []byte) {
+	if c.SecretFiles == nil {
+		c.SecretFiles = map[string][]byte{}
+	}
+	c.SecretFiles[name] = b
+}
+
+func setEnv(c *Call, k, v string) {
+	if c.Env == nil {
+		c.Env = map[string]string{}
+	}
+	c.Env[k] = v
 }
 
 // credentialSecrets are the values of a credential an error must not show.

@@ -1,13 +1,19 @@
-// Package sign is paved's Sign stage core: it signs an image by digest with
-// cosign (as a library), attaches signed in-toto attestations (CycloneDX
+// Package sign is paved's Sign stage core: it signs an image by digest
+// with the cosign CLI, attaches signed in-toto attestations (CycloneDX
 // SBOM, vulnerability scan, SLSA provenance v1) in cosign's registry layout
-// (sha256-<hex>.sig / .att tags), and verifies all of it against a policy so
-// it can gate a deploy. Nothing here needs a Dagger engine; stage.go is the
-// thin Dagger glue.
+// (sha256-<hex>.sig / .att tags), and verifies all of it against a policy
+// so it can gate a deploy.
+//
+// paved decides what is signed and judges the verdict; cosign (a pinned
+// container in the pipeline, the binary on a host) does the cryptography,
+// Fulcio, Rekor and the pushes. Nothing here needs a Dagger engine:
+// stage.go and container.go are the thin Dagger glue.
 package sign
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,41 +21,17 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	cremote "github.com/sigstore/cosign/v2/pkg/cosign/remote"
-	"github.com/sigstore/cosign/v2/pkg/oci"
-	"github.com/sigstore/cosign/v2/pkg/oci/empty"
-	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
-	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 )
 
-// Credentials choose the signer: a key, keyless OIDC, or (neither) an
+// Credentials choose how to sign: a key, keyless OIDC, or (neither) an
 // ephemeral key for local runs.
 type Credentials struct {
 	// Key is the content of an encrypted cosign private key; Password
-	// decrypts it. Both stay in memory (in the module: dagger.Secret plaintext).
+	// decrypts it. Both reach cosign only as secrets.
 	Key      []byte
 	Password []byte
 	// Keyless signs with a short-lived Fulcio certificate for an OIDC token.
 	Keyless *Keyless
-}
-
-// NewSigner picks the signer for creds.
-func NewSigner(ctx context.Context, creds Credentials) (Signer, Mode, error) {
-	switch {
-	case len(creds.Key) > 0 && creds.Keyless != nil:
-		return nil, "", errors.New("signing: both a key and keyless OIDC were given: pass one")
-	case len(creds.Key) > 0:
-		s, err := NewKeySigner(creds.Key, creds.Password)
-		return s, ModeKey, err
-	case len(creds.Password) > 0:
-		return nil, "", errors.New("signing: a key password was given without a key: pass the cosign private key too")
-	case creds.Keyless != nil:
-		s, err := NewKeylessSigner(ctx, *creds.Keyless)
-		return s, ModeKeyless, err
-	default:
-		s, err := NewEphemeralSigner()
-		return s, ModeEphemeral, err
-	}
 }
 
 // Request is one signing run.
@@ -57,8 +39,7 @@ type Request struct {
 	// Image is the image to sign, by digest: registry/repo@sha256:<hex>
 	// (the publish stage's output). Tags are refused: a tag can move
 	// between resolving and signing.
-	Image  string
-	Signer Signer
+	Image string
 	// SBOM is a CycloneDX JSON document; nil skips that attestation.
 	SBOM []byte
 	// Vuln is the scan result; nil skips that attestation.
@@ -68,6 +49,8 @@ type Request struct {
 	// Annotations go into the signature payload (cosign -a key=value).
 	Annotations map[string]string
 	Registry    Registry
+	// Cosign runs the cosign CLI; nil runs the binary on this machine.
+	Cosign Runner
 }
 
 // EphemeralNote labels the public key returned for an ephemeral signature.
@@ -88,20 +71,64 @@ type Result struct {
 	AttestationTag string   `json:"attestationTag,omitempty"`
 }
 
-// Sign signs req.Image and attaches the attestations.
+// signer is how the cosign calls sign: the flags and the secrets they read.
+type signer struct {
+	mode   Mode
+	public []byte // PEM, key and ephemeral modes
+	call   Call   // args, env and files shared by every sign/attest call
+	hide   [][]byte
+	fulcio string // keyless: the Fulcio URL
+}
+
+func newSigner(ctx context.Context, creds Credentials) (*signer, error) {
+	switch {
+	case len(creds.Key) > 0 && creds.Keyless != nil:
+		return nil, errors.New("signing: both a key and keyless OIDC were given: pass one")
+	case len(creds.Key) > 0:
+		return keySigner(ModeKey, creds.Key, creds.Password)
+	case len(creds.Password) > 0:
+		return nil, errors.New("signing: a key password was given without a key: pass the cosign private key too")
+	case creds.Keyless != nil:
+		return keylessSigner(ctx, *creds.Keyless)
+	default:
+		pw := make([]byte, 24)
+		if _, err := rand.Read(pw); err != nil {
+			return nil, err
+		}
+		kp, err := GenerateKeyPair([]byte(hex.EncodeToString(pw)))
+		if err != nil {
+			return nil, err
+		}
+		return keySigner(ModeEphemeral, kp.Private, kp.Password)
+	}
+}
+
+func keySigner(mode Mode, key, password []byte) (*signer, error) {
+	pub, err := CheckKey(key, password)
+	if err != nil {
+		return nil, err
+	}
+	s := &signer{mode: mode, public: pub, hide: [][]byte{password}}
+	s.call.Args = []string{"--key", Dir + "/cosign.key", "--tlog-upload=false"}
+	setSecretFile(&s.call, "cosign.key", key)
+	// COSIGN_PASSWORD is read even when empty: without it cosign prompts.
+	s.call.SecretEnv = map[string][]byte{"COSIGN_PASSWORD": password}
+	return s, nil
+}
+
+// Sign signs req.Image and attaches the attestations with the signer
+// chosen from creds; the result carries the public key (and the ephemeral
+// label when no key or OIDC was given).
 //
-// Order: every statement is built and signed in memory first, so a bad
-// input or key fails before anything is pushed. Then the attestations are
+// Order: every input is checked first (key and password, predicates), so a
+// bad input fails before anything is pushed. Then the attestations are
 // pushed, and the signature last. A gate checks the signature first, so a
 // run that fails midway leaves either nothing, or attestations without a
 // signature (which verify rejects as unsigned) — never a signed image
 // whose attestations are missing. A rerun completes it: attestations of
-// the same predicate type are replaced, and an identical signature is not
-// added twice.
-func Sign(ctx context.Context, req Request) (*Result, error) {
-	if req.Signer == nil {
-		return nil, errors.New("signing: no signer (use NewSigner)")
-	}
+// the same predicate type are replaced (cosign attest --replace), and an
+// identical signature is not added twice.
+func SignWith(ctx context.Context, creds Credentials, req Request) (*Result, error) {
 	ref, err := req.Registry.parseRef(req.Image)
 	if err != nil {
 		return nil, err
@@ -110,6 +137,10 @@ func Sign(ctx context.Context, req Request) (*Result, error) {
 	if !ok {
 		return nil, fmt.Errorf("image reference %q is a tag: sign by digest (registry/repo@sha256:<hex>, as the publish stage returns it)", req.Image)
 	}
+	s, err := newSigner(ctx, creds)
+	if err != nil {
+		return nil, err
+	}
 	ropts, err := req.Registry.remoteOptions(ctx, digest.Repository)
 	if err != nil {
 		return nil, err
@@ -117,12 +148,7 @@ func Sign(ctx context.Context, req Request) (*Result, error) {
 	if _, err := remote.Head(digest, ropts...); err != nil {
 		return nil, req.Registry.registryError("finding the image to sign", digest, err)
 	}
-	oopts, err := req.Registry.ociOptions(ctx, digest.Repository)
-	if err != nil {
-		return nil, err
-	}
 
-	// 1. Build and sign everything in memory.
 	type att struct {
 		typ, predicateType string
 		predicate          func() ([]byte, error)
@@ -137,94 +163,80 @@ func Sign(ctx context.Context, req Request) (*Result, error) {
 	if req.Provenance != nil {
 		todo = append(todo, att{"slsaprovenance1", PredicateProvenance, req.Provenance.predicate})
 	}
-	var atts []oci.Signature
+	var calls []Call
 	var types []string
 	for _, a := range todo {
 		pred, err := a.predicate()
 		if err != nil {
 			return nil, err
 		}
-		st, err := statement(a.typ, pred, digest)
-		if err != nil {
-			return nil, err
-		}
-		s, err := req.Signer.Attest(ctx, st, a.predicateType)
-		if err != nil {
-			return nil, err
-		}
-		atts = append(atts, s)
+		c := s.with("attest", "--type", a.typ, "--predicate", Dir+"/predicate.json", "--replace")
+		setFile(&c, "predicate.json", pred)
+		calls = append(calls, c)
 		types = append(types, a.predicateType)
 	}
-	ann := map[string]any{}
-	for k, v := range req.Annotations {
-		ann[k] = v
+	sig := s.with("sign")
+	for _, k := range sortedKeys(req.Annotations) {
+		sig.Args = append(sig.Args, "-a", k+"="+req.Annotations[k])
 	}
-	if len(ann) == 0 {
-		ann = nil
-	}
-	sig, err := req.Signer.SignImage(ctx, digest, ann)
-	if err != nil {
-		return nil, err
+	calls = append(calls, sig)
+	for i := range calls {
+		if err := req.Registry.cosignAccess(&calls[i], digest.RegistryStr()); err != nil {
+			return nil, err
+		}
+		calls[i].Args = append(calls[i].Args, "--yes", digest.String())
 	}
 
+	outs, err := runnerOr(req.Cosign).Run(ctx, calls)
+	if err != nil {
+		what := "signing"
+		switch {
+		case len(outs) < len(calls)-1:
+			what = "pushing attestations (no signature was pushed)"
+		case len(calls) > 1:
+			what = "pushing the signature (attestations are pushed; rerun to complete)"
+		}
+		var ce *CallError
+		if s.mode == ModeKeyless && errors.As(err, &ce) && strings.Contains(ce.Stderr, "Fulcio") {
+			return nil, fmt.Errorf("keyless: getting a certificate from Fulcio at %s (%s %s): %s", s.fulcio, what, digest, lastLine(scrubAll(ce.Stderr, s.hide)))
+		}
+		return nil, req.Registry.cosignError(what, digest, err, s.hide...)
+	}
 	res := &Result{
 		Image:        digest.String(),
 		Digest:       digest.DigestStr(),
+		Mode:         s.mode,
 		SignatureTag: digest.Repository.Tag(tagFor(digest, "sig")).String(),
 		Attestations: types,
 	}
-
-	// 2. Attestations first.
-	if len(atts) > 0 {
-		var se oci.SignedEntity = ociremote.SignedUnknown(digest, oopts...)
-		for i, a := range atts {
-			se, err = mutate.AttachAttestationToEntity(se, a, mutate.WithReplaceOp(replaceType(types[i])))
-			if err != nil {
-				return nil, fmt.Errorf("attaching %s attestation: %w", types[i], err)
-			}
-		}
-		if err := ociremote.WriteAttestations(digest.Repository, se, oopts...); err != nil {
-			return nil, req.Registry.registryError("pushing attestations (no signature was pushed)", digest, err)
-		}
+	if len(types) > 0 {
 		res.AttestationTag = digest.Repository.Tag(tagFor(digest, "att")).String()
 	}
-
-	// 3. The signature last.
-	se, err := mutate.AttachSignatureToEntity(ociremote.SignedUnknown(digest, oopts...), sig,
-		mutate.WithDupeDetector(cremote.NewDupeDetector(req.Signer.Verifier())))
-	if err != nil {
-		return nil, fmt.Errorf("attaching signature: %w", err)
+	if s.mode != ModeKeyless {
+		res.PublicKey = string(s.public)
 	}
-	if err := ociremote.WriteSignatures(digest.Repository, se, oopts...); err != nil {
-		return nil, req.Registry.registryError("pushing the signature (attestations are pushed; rerun to complete)", digest, err)
+	if s.mode == ModeEphemeral {
+		res.Note = EphemeralNote
 	}
 	return res, nil
 }
 
-// SignWith is Sign with the signer chosen from creds; the result carries
-// the public key (and the ephemeral label when no key or OIDC was given).
-func SignWith(ctx context.Context, creds Credentials, req Request) (*Result, error) {
-	s, mode, err := NewSigner(ctx, creds)
-	if err != nil {
-		return nil, err
+// with is a sign or attest call carrying the signer's flags and secrets.
+func (s *signer) with(args ...string) Call {
+	c := Call{Args: append(append([]string{}, args...), s.call.Args...)}
+	for k, v := range s.call.Env {
+		setEnv(&c, k, v)
 	}
-	req.Signer = s
-	res, err := Sign(ctx, req)
-	if err != nil {
-		return nil, err
+	for k, v := range s.call.SecretFiles {
+		setSecretFile(&c, k, v)
 	}
-	res.Mode = mode
-	if mode != ModeKeyless {
-		pub, err := PublicKeyPEM(s)
-		if err != nil {
-			return nil, err
+	if len(s.call.SecretEnv) > 0 {
+		c.SecretEnv = map[string][]byte{}
+		for k, v := range s.call.SecretEnv {
+			c.SecretEnv[k] = v
 		}
-		res.PublicKey = string(pub)
 	}
-	if mode == ModeEphemeral {
-		res.Note = EphemeralNote
-	}
-	return res, nil
+	return c
 }
 
 func sbomPredicate(b []byte) ([]byte, error) {
@@ -240,24 +252,4 @@ func sbomPredicate(b []byte) ([]byte, error) {
 // tagFor is cosign's tag for an attachment: sha256-<hex>.<suffix>.
 func tagFor(d name.Digest, suffix string) string {
 	return strings.Replace(d.DigestStr(), ":", "-", 1) + "." + suffix
-}
-
-// replaceType drops attached attestations of the same predicate type, so
-// a rerun replaces rather than accumulates (cosign attest --replace,
-// without its output on stderr).
-type replaceType string
-
-func (r replaceType) Replace(existing oci.Signatures, add oci.Signature) (oci.Signatures, error) {
-	list, err := existing.Get()
-	if err != nil {
-		return nil, err
-	}
-	kept := make([]oci.Signature, 0, len(list)+1)
-	for _, s := range list {
-		if st, err := decodeStatement(s); err == nil && st.PredicateType == string(r) {
-			continue
-		}
-		kept = append(kept, s)
-	}
-	return mutate.AppendSignatures(empty.Signatures(), false, append(kept, add)...)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/pipeline"
 	"github.com/paved-ci/paved/pipelines/regconn"
 )
@@ -46,6 +47,8 @@ type Inputs struct {
 	// RegistryCA is a PEM bundle trusted besides the system roots.
 	RegistryCA  []byte
 	Annotations map[string]string
+	// Cosign runs the cosign CLI: a ContainerRunner in module code.
+	Cosign Runner
 }
 
 // SignImage reads the secrets' plaintext and signs in.Image with the core.
@@ -74,7 +77,7 @@ func SignImage(ctx context.Context, in Inputs) (*Result, error) {
 		return nil, err
 	}
 	reg.Insecure, reg.CA = in.Insecure, in.RegistryCA
-	req := Request{Image: in.Image, Provenance: in.Provenance, Registry: reg, Annotations: in.Annotations}
+	req := Request{Image: in.Image, Provenance: in.Provenance, Registry: reg, Annotations: in.Annotations, Cosign: in.Cosign}
 	if in.SBOM != nil {
 		s, err := in.SBOM.Contents(ctx)
 		if err != nil {
@@ -116,7 +119,7 @@ func VerifyImage(ctx context.Context, image string, publicKey *dagger.File, p Po
 	if ref, err := name.ParseReference(image); err == nil {
 		reg.Insecure = a.Conn.IsInsecure(ref.Context().RegistryStr())
 	}
-	return Verify(ctx, image, p, reg)
+	return VerifyWith(ctx, a.Cosign, image, p, reg)
 }
 
 // Access is how verify reaches the image's registry: credentials (secrets)
@@ -126,6 +129,8 @@ type Access struct {
 	Password     *dagger.Secret
 	DockerConfig *dagger.Secret
 	Conn         regconn.Options
+	// Cosign runs the cosign CLI: a ContainerRunner in module code.
+	Cosign Runner
 }
 
 func registryFrom(ctx context.Context, user string, password, dockerConfig *dagger.Secret) (Registry, error) {
@@ -224,6 +229,9 @@ func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
 		// then this is the git information alone.
 		p := ProvenanceFromEnv(Provenance{SourceRepo: s.Git.RemoteURL, Commit: s.Git.Commit, Ref: s.Git.Branch, Parameters: st.Parameters}, os.Getenv)
 		in.Provenance = &p
+	}
+	if in.Cosign == nil && s.Client != nil && s.Images != nil {
+		in.Cosign = ContainerRunner{Client: s.Client, Image: s.Images.Ref(images.Cosign)}
 	}
 	res, err := SignImage(ctx, in)
 	if err != nil {

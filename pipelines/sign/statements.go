@@ -3,17 +3,14 @@ package sign
 //lint:file-ignore SA1019 in-toto-golang v0.11.0 (required by trivy v0.74.0) deprecates its SLSA v1 structs for protobuf ones; the JSON they write is unchanged.
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
 	"github.com/paved-ci/paved/pipelines/trust"
-	"github.com/sigstore/cosign/v2/pkg/cosign/attestation"
 )
 
 // Predicate types paved attaches and checks (see pipelines/trust, which a
@@ -189,32 +186,44 @@ func (v VulnScan) predicate() ([]byte, error) {
 	if uri == "" {
 		uri = "pkg:github/aquasecurity/trivy"
 	}
-	p := attestation.CosignVulnPredicate{
-		Scanner: attestation.Scanner{
+	p := vulnPredicate{
+		Scanner: vulnScanner{
 			URI: uri, Version: v.ScannerVersion,
-			DB:     attestation.DB{URI: v.DBURI, Version: v.DBVersion},
+			DB:     vulnDB{URI: v.DBURI, Version: v.DBVersion},
 			Result: json.RawMessage(v.Report),
 		},
-		Metadata: attestation.Metadata{ScanStartedOn: v.Started.UTC(), ScanFinishedOn: v.Finished.UTC()},
+		Metadata: vulnMetadata{ScanStartedOn: v.Started.UTC(), ScanFinishedOn: v.Finished.UTC()},
 	}
 	return json.Marshal(p)
 }
 
-// statement wraps a predicate in an in-toto statement about digest, the
-// same way `cosign attest --type <typ>` does.
-func statement(typ string, predicate []byte, digest name.Digest) ([]byte, error) {
-	_, hex, ok := strings.Cut(digest.DigestStr(), ":")
-	if !ok {
-		return nil, fmt.Errorf("digest %q has no algorithm", digest.DigestStr())
-	}
-	st, err := attestation.GenerateStatement(attestation.GenerateOpts{
-		Predicate: bytes.NewReader(predicate),
-		Type:      typ,
-		Digest:    hex,
-		Repo:      digest.Repository.String(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s statement: %w", typ, err)
-	}
-	return json.Marshal(st)
+// vulnPredicate is cosign's vuln predicate (cosign attest --type vuln),
+// field for field, so that reading it does not link cosign's libraries; a
+// test keeps the two equal.
+type vulnPredicate struct {
+	Invocation struct {
+		Parameters any    `json:"parameters"`
+		URI        string `json:"uri"`
+		EventID    string `json:"event_id"`
+		BuilderID  string `json:"builder.id"`
+	} `json:"invocation"`
+	Scanner  vulnScanner  `json:"scanner"`
+	Metadata vulnMetadata `json:"metadata"`
+}
+
+type vulnScanner struct {
+	URI     string `json:"uri"`
+	Version string `json:"version"`
+	DB      vulnDB `json:"db"`
+	Result  any    `json:"result"`
+}
+
+type vulnDB struct {
+	URI     string `json:"uri"`
+	Version string `json:"version"`
+}
+
+type vulnMetadata struct {
+	ScanStartedOn  time.Time `json:"scanStartedOn"`
+	ScanFinishedOn time.Time `json:"scanFinishedOn"`
 }

@@ -2,27 +2,20 @@ package sign
 
 import (
 	"context"
-	"crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/paved-ci/paved/pipelines/trust"
-	"github.com/sigstore/cosign/v2/pkg/cosign"
-	"github.com/sigstore/cosign/v2/pkg/cosign/attestation"
-	"github.com/sigstore/cosign/v2/pkg/oci"
-	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
-	"github.com/sigstore/sigstore-go/pkg/root"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
-	"github.com/sigstore/sigstore/pkg/signature"
-	"github.com/sigstore/sigstore/pkg/tuf"
 )
 
 // Policy is what a deploy gate demands of an image; it is shared with
@@ -67,15 +60,21 @@ func (v *Verdict) add(name string, passed bool, format string, args ...any) {
 }
 
 // Verify resolves image to a digest and checks its signature and
-// attestations against p. An error means the question could not be asked
-// (bad policy, malformed reference, registry unreachable); a refusal is a
-// Verdict with Passed false and the reason on each failed check.
+// attestations against p with the cosign CLI on this machine.
 func Verify(ctx context.Context, image string, p Policy, reg Registry) (*Verdict, error) {
+	return VerifyWith(ctx, nil, image, p, reg)
+}
+
+// VerifyWith is Verify with cosign run by r (nil: the binary on this
+// machine). An error means the question could not be asked (bad policy,
+// malformed reference, registry unreachable); a refusal is a Verdict with
+// Passed false and the reason on each failed check.
+func VerifyWith(ctx context.Context, r Runner, image string, p Policy, reg Registry) (*Verdict, error) {
 	req, err := p.Check()
 	if err != nil {
 		return nil, err
 	}
-	co, err := checkOpts(ctx, p, req.Mode)
+	trustCall, err := trustFlags(p, req.Mode)
 	if err != nil {
 		return nil, err
 	}
@@ -106,23 +105,50 @@ func Verify(ctx context.Context, image string, p Policy, reg Registry) (*Verdict
 		v.add("digest", true, "resolved to %s", desc.Digest)
 	}
 
-	oopts, err := reg.ociOptions(ctx, digest.Repository)
-	if err != nil {
-		return nil, err
+	// Everything below is checked against the digest, never the tag. The
+	// signature and each attestation type are separate cosign calls, run
+	// at once: one failing does not hide the others' answers.
+	calls := []Call{withTrust(trustCall, "verify", "--output", "json")}
+	for _, t := range required {
+		calls = append(calls, withTrust(trustCall, "verify-attestation", "--type", t, "--output", "json"))
 	}
-	co.RegistryClientOpts = oopts
+	for i := range calls {
+		if err := reg.cosignAccess(&calls[i], digest.RegistryStr()); err != nil {
+			return nil, err
+		}
+		calls[i].Args = append(calls[i].Args, digest.String())
+	}
+	outs := make([][]byte, len(calls))
+	errs := make([]error, len(calls))
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Go(func() {
+			o, err := runnerOr(r).Run(ctx, []Call{c})
+			if len(o) == 1 {
+				outs[i] = o[0]
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err := notRun(err); err != nil {
+			return nil, reg.cosignError("verifying", digest, err)
+		}
+	}
 
-	// Everything below is checked against the digest, never the tag.
-	sco := *co
-	sco.ClaimVerifier = cosign.SimpleClaimVerifier
-	if sigs, _, err := cosign.VerifyImageSignatures(ctx, digest, &sco); err != nil {
-		v.add("signature", false, "%s", oneLine(err))
+	if errs[0] != nil {
+		v.add("signature", false, "%s", cosignReason(errs[0]))
 	} else {
-		v.add("signature", true, "%d signature(s) verified %s", len(sigs), trustLabel(p))
+		var sigs []json.RawMessage
+		if err := json.Unmarshal(outs[0], &sigs); err != nil || len(sigs) == 0 {
+			v.add("signature", false, "cosign verified no signature it could report")
+		} else {
+			v.add("signature", true, "%d signature(s) verified %s", len(sigs), trustLabel(p))
+		}
 	}
-
 	if len(required) > 0 {
-		v.checkAttestations(ctx, digest, co, required, maxSev)
+		v.checkAttestations(ctx, digest, reg, required, maxSev, outs[1:], errs[1:])
 	}
 
 	v.Passed = true
@@ -132,31 +158,63 @@ func Verify(ctx context.Context, image string, p Policy, reg Registry) (*Verdict
 	return v, nil
 }
 
-func (v *Verdict) checkAttestations(ctx context.Context, digest name.Digest, co *cosign.CheckOpts, required []string, maxSev string) {
-	aco := *co
-	aco.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
-	verified, _, verr := cosign.VerifyImageAttestations(ctx, digest, &aco)
-	byType := map[string][]statementView{}
-	for _, a := range verified {
-		st, err := decodeStatement(a)
-		if err != nil {
-			continue
-		}
-		// Subject already checked by cosign; checked again here because the
-		// verdict depends on it.
-		if !st.about(digest.DigestStr()) {
-			continue
-		}
-		byType[st.PredicateType] = append(byType[st.PredicateType], st)
+// notRun is err when cosign could not be run at all (as opposed to
+// cosign refusing): that is an error, not a verdict.
+func notRun(err error) error {
+	var ce *CallError
+	if err == nil || (errors.As(err, &ce) && ce.Err == nil) {
+		return nil
 	}
-	present := presentTypes(digest, co.RegistryClientOpts)
-	for _, t := range required {
+	return err
+}
+
+// cosignReason is cosign's refusal in one line.
+func cosignReason(err error) string {
+	var ce *CallError
+	if errors.As(err, &ce) {
+		return lastLine(strings.TrimPrefix(ce.Stderr, "Error: "))
+	}
+	return oneLine(err)
+}
+
+func withTrust(trust Call, args ...string) Call {
+	c := Call{Args: append(append([]string{}, args...), trust.Args...)}
+	for k, v := range trust.Env {
+		setEnv(&c, k, v)
+	}
+	for k, v := range trust.Files {
+		setFile(&c, k, v)
+	}
+	return c
+}
+
+func (v *Verdict) checkAttestations(ctx context.Context, digest name.Digest, reg Registry, required []string, maxSev string, outs [][]byte, errs []error) {
+	byType := map[string][]statementView{}
+	for i, t := range required {
+		if errs[i] != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(outs[i]), "\n") {
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			st, err := decodeStatement([]byte(line))
+			// Subject already checked by cosign; checked again here
+			// because the verdict depends on it.
+			if err != nil || st.PredicateType != t || !st.about(digest.DigestStr()) {
+				continue
+			}
+			byType[t] = append(byType[t], st)
+		}
+	}
+	present := presentTypes(ctx, digest, reg)
+	for i, t := range required {
 		name := "attestation " + trust.ShortType(t)
 		switch {
 		case len(byType[t]) > 0:
 			v.add(name, true, "%d verified statement(s) about %s", len(byType[t]), digest.DigestStr())
-		case present[t] && verr != nil:
-			v.add(name, false, "present but not valid for this image and policy: %s", oneLine(verr))
+		case present[t] && errs[i] != nil:
+			v.add(name, false, "present but not valid for this image and policy: %s", cosignReason(errs[i]))
 		case present[t]:
 			v.add(name, false, "present but not valid for this image and policy (signature or subject digest mismatch)")
 		default:
@@ -194,24 +252,25 @@ func (v *Verdict) checkAttestations(ctx context.Context, digest name.Digest, co 
 }
 
 // presentTypes lists the predicate types attached at all, verified or not,
-// to tell "missing" from "invalid" in the verdict.
-func presentTypes(digest name.Digest, opts []ociremote.Option) map[string]bool {
+// to tell "missing" from "invalid" in the verdict: the predicateType
+// annotations of the layers under the attestation tag.
+func presentTypes(ctx context.Context, digest name.Digest, reg Registry) map[string]bool {
 	out := map[string]bool{}
-	tag, err := ociremote.AttestationTag(digest, opts...)
+	opts, err := reg.remoteOptions(ctx, digest.Repository)
 	if err != nil {
 		return out
 	}
-	sigs, err := ociremote.Signatures(tag, opts...)
+	img, err := remote.Image(digest.Repository.Tag(tagFor(digest, "att")), opts...)
 	if err != nil {
 		return out
 	}
-	list, err := sigs.Get()
+	m, err := img.Manifest()
 	if err != nil {
 		return out
 	}
-	for _, s := range list {
-		if st, err := decodeStatement(s); err == nil {
-			out[st.PredicateType] = true
+	for _, l := range m.Layers {
+		if t := l.Annotations["predicateType"]; t != "" {
+			out[t] = true
 		}
 	}
 	return out
@@ -225,9 +284,10 @@ type statementView struct {
 	Predicate json.RawMessage `json:"predicate"`
 }
 
-func decodeStatement(s oci.Signature) (statementView, error) {
+// decodeStatement reads the in-toto statement out of a DSSE envelope.
+func decodeStatement(envelope []byte) (statementView, error) {
 	var st statementView
-	raw, err := StatementJSON(s)
+	raw, err := StatementJSON(envelope)
 	if err != nil {
 		return st, err
 	}
@@ -235,17 +295,13 @@ func decodeStatement(s oci.Signature) (statementView, error) {
 	return st, err
 }
 
-// StatementJSON is the in-toto statement an attestation carries: the
-// payload of its DSSE envelope, as the signer wrote it.
-func StatementJSON(s oci.Signature) ([]byte, error) {
-	p, err := s.Payload()
-	if err != nil {
-		return nil, err
-	}
+// StatementJSON is the in-toto statement a DSSE envelope (an attestation
+// layer, or a line of cosign verify-attestation) carries, as signed.
+func StatementJSON(envelope []byte) ([]byte, error) {
 	var env struct {
 		Payload string `json:"payload"`
 	}
-	if err := json.Unmarshal(p, &env); err != nil {
+	if err := json.Unmarshal(envelope, &env); err != nil {
 		return nil, err
 	}
 	return base64.StdEncoding.DecodeString(env.Payload)
@@ -262,7 +318,7 @@ func (s statementView) about(digest string) bool {
 }
 
 func (s statementView) finished() time.Time {
-	var p attestation.CosignVulnPredicate
+	var p vulnPredicate
 	_ = json.Unmarshal(s.Predicate, &p)
 	return p.Metadata.ScanFinishedOn
 }
@@ -303,59 +359,90 @@ func trustLabel(p Policy) string {
 	return fmt.Sprintf("for identity %s%s from issuer %s%s", p.Identity, p.IdentityRegexp, p.Issuer, p.IssuerRegexp)
 }
 
-// checkOpts builds cosign's options for a policy already checked
-// (trust.Policy.Check) to be in mode.
-func checkOpts(ctx context.Context, p Policy, mode trust.Mode) (*cosign.CheckOpts, error) {
+// trustFlags turns a policy already checked (trust.Policy.Check) to be
+// in mode into cosign's verify flags and the files they name.
+func trustFlags(p Policy, mode trust.Mode) (Call, error) {
+	var c Call
 	switch mode {
 	case trust.KeyMode:
-		pk, err := cryptoutils.UnmarshalPEMToPublicKey(p.PublicKey)
-		if err != nil {
-			return nil, fmt.Errorf("policy: public key is not a PEM public key (want the content of cosign.pub): %w", err)
+		block, _ := pem.Decode(p.PublicKey)
+		if block == nil {
+			return c, errors.New("policy: public key is not a PEM public key (want the content of cosign.pub)")
 		}
-		sv, err := signature.LoadVerifier(pk, crypto.SHA256)
-		if err != nil {
-			return nil, fmt.Errorf("policy: public key: %w", err)
+		if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
+			return c, fmt.Errorf("policy: public key is not a PEM public key (want the content of cosign.pub): %w", err)
 		}
-		return &cosign.CheckOpts{SigVerifier: sv, IgnoreTlog: true, IgnoreSCT: true}, nil
+		setFile(&c, "cosign.pub", p.PublicKey)
+		// a key's signatures carry no transparency log entry (paved signs
+		// with --tlog-upload=false): the key is the trust
+		c.Args = []string{"--key", Dir + "/cosign.pub", "--insecure-ignore-tlog"}
+		return c, nil
 	case trust.KeylessMode:
-		co := &cosign.CheckOpts{Identities: []cosign.Identity{{
-			Subject: p.Identity, SubjectRegExp: p.IdentityRegexp, Issuer: p.Issuer, IssuerRegExp: p.IssuerRegexp,
-		}}}
-		if len(p.FulcioRoots) > 0 {
-			certs, err := cryptoutils.UnmarshalCertificatesFromPEM(p.FulcioRoots)
-			if err != nil || len(certs) == 0 {
-				return nil, errors.New("policy: Fulcio roots are not PEM certificates")
+		for flag, v := range map[string]string{
+			"--certificate-identity": p.Identity, "--certificate-identity-regexp": p.IdentityRegexp,
+			"--certificate-oidc-issuer": p.Issuer, "--certificate-oidc-issuer-regexp": p.IssuerRegexp,
+		} {
+			if v != "" {
+				c.Args = append(c.Args, flag, v)
 			}
-			pool := x509.NewCertPool()
-			for _, c := range certs {
-				pool.AddCert(c)
-			}
-			co.RootCerts = pool
-			co.IgnoreSCT = true
-			co.IgnoreTlog = p.IgnoreTlog
-			if !p.IgnoreTlog && len(p.RekorPublicKey) > 0 {
-				pubs := cosign.NewTrustedTransparencyLogPubKeys()
-				if err := pubs.AddTransparencyLogPubKey(p.RekorPublicKey, tuf.Active); err != nil {
-					return nil, fmt.Errorf("policy: Rekor public key is not a PEM public key: %w", err)
-				}
-				co.RekorPubKeys = &pubs
-			} else if !p.IgnoreTlog {
-				pubs, err := cosign.GetRekorPubs(ctx)
-				if err != nil {
-					return nil, fmt.Errorf("policy: loading Rekor public keys: %w", err)
-				}
-				co.RekorPubKeys = pubs
-			}
-			return co, nil
 		}
-		tr, err := root.FetchTrustedRoot()
-		if err != nil {
-			return nil, fmt.Errorf("policy: fetching Sigstore's trusted root (TUF): %w", err)
+		sort.Sort(flagPairs(c.Args))
+		if len(p.FulcioRoots) == 0 {
+			// Sigstore's public instance: cosign reads its trusted root (TUF)
+			return c, nil
 		}
-		co.TrustedMaterial = tr
-		return co, nil
+		if certs, err := parseCertificates(p.FulcioRoots); err != nil || len(certs) == 0 {
+			return c, errors.New("policy: Fulcio roots are not PEM certificates")
+		}
+		setFile(&c, "fulcio-roots.pem", p.FulcioRoots)
+		setEnv(&c, "SIGSTORE_ROOT_FILE", Dir+"/fulcio-roots.pem")
+		c.Args = append(c.Args, "--insecure-ignore-sct")
+		switch {
+		case p.IgnoreTlog:
+			c.Args = append(c.Args, "--insecure-ignore-tlog")
+		case len(p.RekorPublicKey) > 0:
+			block, _ := pem.Decode(p.RekorPublicKey)
+			if block == nil {
+				return c, errors.New("policy: Rekor public key is not a PEM public key")
+			}
+			if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
+				return c, fmt.Errorf("policy: Rekor public key is not a PEM public key: %w", err)
+			}
+			setFile(&c, "rekor.pub", p.RekorPublicKey)
+			setEnv(&c, "SIGSTORE_REKOR_PUBLIC_KEY", Dir+"/rekor.pub")
+		}
+		return c, nil
 	default:
-		return nil, fmt.Errorf("policy: unknown trust mode %d", mode)
+		return c, fmt.Errorf("policy: unknown trust mode %d", mode)
+	}
+}
+
+// flagPairs sorts "--flag value" pairs by flag, for stable command lines.
+type flagPairs []string
+
+func (f flagPairs) Len() int           { return len(f) / 2 }
+func (f flagPairs) Less(i, j int) bool { return f[2*i] < f[2*j] }
+func (f flagPairs) Swap(i, j int) {
+	f[2*i], f[2*j] = f[2*j], f[2*i]
+	f[2*i+1], f[2*j+1] = f[2*j+1], f[2*i+1]
+}
+
+func parseCertificates(b []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			return out, nil
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
 	}
 }
 

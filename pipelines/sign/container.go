@@ -1,0 +1,106 @@
+package sign
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"dagger.io/dagger"
+)
+
+// containerDir is where a ContainerRunner puts a call's files.
+const containerDir = "/paved"
+
+// ContainerRunner runs cosign calls in a container of Image (the images
+// table's "cosign") through the engine. Secrets become dagger secrets
+// (mounted files, secret variables): never an argument, a plain variable
+// or a layer. Each run carries a fresh nonce, so the engine never answers
+// a signing or a verification from its cache.
+type ContainerRunner struct {
+	Client *dagger.Client
+	Image  string
+}
+
+func (r ContainerRunner) Run(ctx context.Context, calls []Call) ([][]byte, error) {
+	if r.Client == nil || r.Image == "" {
+		return nil, errors.New("cosign: no engine client or image (ContainerRunner needs both)")
+	}
+	nonce, err := randomHex()
+	if err != nil {
+		return nil, err
+	}
+	c := r.Client.Container().From(r.Image).
+		WithEnvVariable("HOME", "/tmp").
+		WithEnvVariable("PAVED_COSIGN_RUN", nonce)
+	// A secret file is readable by the image's user only.
+	user, err := c.User(ctx)
+	if err != nil {
+		return nil, &CallError{Args: firstArgs(calls), Err: fmt.Errorf("starting the cosign image %s: %w", r.Image, err)}
+	}
+	var outs [][]byte
+	var prev Call
+	for i, call := range calls {
+		c = r.prepare(c, prev, call, user, fmt.Sprintf("%s-%d", nonce, i))
+		c = c.WithExec(append([]string{"cosign"}, mapStrings(call.Args, expandContainer)...))
+		out, err := c.Stdout(ctx)
+		if err != nil {
+			var ee *dagger.ExecError
+			if errors.As(err, &ee) {
+				return outs, &CallError{Args: call.Args, ExitCode: ee.ExitCode, Stderr: strings.ReplaceAll(ee.Stderr, containerDir, Dir)}
+			}
+			return outs, &CallError{Args: call.Args, Err: err}
+		}
+		outs = append(outs, []byte(out))
+		prev = call
+	}
+	return outs, nil
+}
+
+// prepare drops the previous call's variables and adds this call's files,
+// secrets and variables.
+func (r ContainerRunner) prepare(c *dagger.Container, prev, call Call, user, id string) *dagger.Container {
+	for k := range prev.Env {
+		c = c.WithoutEnvVariable(k)
+	}
+	for k := range prev.SecretEnv {
+		c = c.WithoutSecretVariable(k)
+	}
+	for _, name := range sortedKeys(call.Files) {
+		c = c.WithNewFile(containerDir+"/"+name, string(call.Files[name]))
+	}
+	var opts []dagger.ContainerWithMountedSecretOpts
+	if user != "" {
+		opts = append(opts, dagger.ContainerWithMountedSecretOpts{Owner: user, Mode: 0o400})
+	}
+	for _, name := range sortedKeys(call.SecretFiles) {
+		s := r.Client.SetSecret("paved-cosign-"+id+"-"+strings.ReplaceAll(name, "/", "-"), string(call.SecretFiles[name]))
+		c = c.WithMountedSecret(containerDir+"/"+name, s, opts...)
+	}
+	for _, k := range sortedKeys(call.Env) {
+		c = c.WithEnvVariable(k, expandContainer(call.Env[k]))
+	}
+	for _, k := range sortedKeys(call.SecretEnv) {
+		c = c.WithSecretVariable(k, r.Client.SetSecret("paved-cosign-"+id+"-"+k, string(call.SecretEnv[k])))
+	}
+	return c
+}
+
+func expandContainer(s string) string { return strings.ReplaceAll(s, Dir, containerDir) }
+
+func firstArgs(calls []Call) []string {
+	if len(calls) == 0 {
+		return nil
+	}
+	return calls[0].Args
+}
+
+func randomHex() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}

@@ -1,0 +1,107 @@
+package sign
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+
+	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
+)
+
+// Mode says how an image was signed.
+type Mode string
+
+const (
+	ModeKey       Mode = "key"
+	ModeEphemeral Mode = "ephemeral"
+	ModeKeyless   Mode = "keyless"
+)
+
+// PEM block types of a cosign private key (`cosign generate-key-pair`
+// writes the first; older versions the second) and of a public key.
+const (
+	sigstorePrivateKeyPEM = "ENCRYPTED SIGSTORE PRIVATE KEY"
+	cosignPrivateKeyPEM   = "ENCRYPTED COSIGN PRIVATE KEY"
+	publicKeyPEM          = "PUBLIC KEY"
+)
+
+// KeyPair is a cosign key pair: the encrypted private key as cosign.key
+// holds it, its password, and the public key as cosign.pub holds it.
+type KeyPair struct {
+	Private, Password, Public []byte
+}
+
+// errKey never carries key bytes or the password: callers print it.
+func errKey(msg string) error {
+	return fmt.Errorf("signing key: %s", msg)
+}
+
+// GenerateKeyPair makes an ECDSA P-256 key pair encrypted with password,
+// in the format of `cosign generate-key-pair` (scrypt + secretbox over
+// PKCS#8), so the cosign CLI loads it.
+func GenerateKeyPair(password []byte) (*KeyPair, error) {
+	pk, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generating a key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(pk)
+	if err != nil {
+		return nil, fmt.Errorf("generating a key: %w", err)
+	}
+	enc, err := encrypted.Encrypt(der, password)
+	if err != nil {
+		return nil, fmt.Errorf("encrypting the key: %w", err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(pk.Public())
+	if err != nil {
+		return nil, fmt.Errorf("generating a key: %w", err)
+	}
+	return &KeyPair{
+		Private:  pem.EncodeToMemory(&pem.Block{Type: sigstorePrivateKeyPEM, Bytes: enc}),
+		Password: password,
+		Public:   pem.EncodeToMemory(&pem.Block{Type: publicKeyPEM, Bytes: pub}),
+	}, nil
+}
+
+// CheckKey decrypts a cosign private key as cosign would and returns its
+// public key in PEM, so a wrong password or a public key passed by mistake
+// is refused with a clear error before anything is pushed.
+func CheckKey(key, password []byte) (publicPEM []byte, err error) {
+	if len(bytes.TrimSpace(key)) == 0 {
+		return nil, errKey("is empty: pass the content of cosign.key (from `cosign generate-key-pair`)")
+	}
+	block, _ := pem.Decode(key)
+	if block == nil {
+		return nil, errKey("is not PEM: pass the content of cosign.key (from `cosign generate-key-pair`), not a path or a public key")
+	}
+	if block.Type != cosignPrivateKeyPEM && block.Type != sigstorePrivateKeyPEM {
+		return nil, errKey(fmt.Sprintf("has PEM type %q: want %q or %q (an encrypted cosign private key)",
+			block.Type, sigstorePrivateKeyPEM, cosignPrivateKeyPEM))
+	}
+	der, err := encrypted.Decrypt(block.Bytes, password)
+	if err != nil {
+		// The library's errors describe the structure, not the content.
+		if bytes.Contains([]byte(err.Error()), []byte("decrypt")) {
+			return nil, errKey("cannot be decrypted: the password is wrong or the key is corrupted")
+		}
+		return nil, errKey("cannot be loaded: " + err.Error())
+	}
+	priv, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, errKey("cannot be loaded: the decrypted content is not a PKCS#8 private key")
+	}
+	signer, ok := priv.(crypto.Signer)
+	if !ok {
+		return nil, errKey("cannot be loaded: unsupported key type")
+	}
+	pub, err := x509.MarshalPKIXPublicKey(signer.Public())
+	if err != nil {
+		return nil, errKey("cannot be loaded: " + err.Error())
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: publicKeyPEM, Bytes: pub}), nil
+}
