@@ -85,7 +85,7 @@ func (m *Sign) Image(
 	}
 	res, err := sign.SignImage(ctx, sign.Inputs{
 		Cosign: sign.ContainerRunner{Client: lib, Image: imgs.Ref(images.Cosign)},
-		Image: image, Key: secrets[0], Password: secrets[1], IDToken: secrets[2],
+		Image:  image, Key: secrets[0], Password: secrets[1], IDToken: secrets[2],
 		FulcioURL: fulcioUrl, RekorURL: rekorUrl, SBOM: files[0], VulnReport: files[1],
 		Provenance:       &sign.Provenance{SourceRepo: sourceRepo, Commit: commit},
 		RegistryUsername: registryUsername, RegistryPassword: secrets[3], DockerConfig: secrets[4],
