@@ -87,6 +87,9 @@ func (s signStage) Run(ctx context.Context, st *pipeline.State) error {
 		signer.Reachable = func(string) (string, error) { return ref, nil }
 		signer.Inputs.Insecure = s.run.prepared.PlainHTTP(ref)
 		signer.Inputs.RegistryCA = s.run.prepared.CA
+		if signer.Inputs.Cosign == nil {
+			signer.Inputs.Cosign = s.cosign(st)
+		}
 		if err := signer.Run(ctx, st); err != nil {
 			return fmt.Errorf("%s: %w (no tag was written)", ref, err)
 		}
@@ -94,6 +97,16 @@ func (s signStage) Run(ctx context.Context, st *pipeline.State) error {
 	// recorded in the same address form as the image itself
 	st.Results.Image.Signature = s.run.prepared.EngineRef(st.Results.Image.Signature)
 	return nil
+}
+
+// cosign runs the cosign image with the run's embedded registry bound,
+// under the address paved's process reaches it at.
+func (s signStage) cosign(st *pipeline.State) sign.ContainerRunner {
+	r := sign.ContainerRunner{Client: st.Client, Image: st.Images.Ref(images.Cosign)}
+	if emb := s.run.publish.Embedded; emb != nil {
+		r.Registries = map[string]sign.Route{emb.Host(): {Service: emb.Service, Alias: "paved-registry", Port: publish.RegistryPort}}
+	}
+	return r
 }
 
 // publishStage writes the tags of the image the sign stage prepared (or

@@ -115,6 +115,44 @@ func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
 	}
 }
 
+// TestQueryShipSignsInTheCosignImageWithTheRegistryBound: by default the
+// sign stage runs cosign's image with the embedded registry bound under an
+// alias, the image named by that alias, and the ephemeral key as secrets.
+func TestQueryShipSignsInTheCosignImageWithTheRegistryBound(t *testing.T) {
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	idx, err := random.Index(256, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := name.ParseReference(host + "/paved/paved:staged")
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := idx.Digest()
+	as := append([]daggertest.Answer{
+		daggertest.On("start", "svc1"),
+		daggertest.On("endpoint", host),
+		daggertest.On("publish", "localhost:5000/paved/paved:staged@"+d.String()),
+	}, answers(t, true)...)
+	client, conn := daggertest.New(t, as...)
+	imgs, err := images.New(images.Options{Override: map[string]string{images.Cosign: "mirror.example/cosign:v2.6.5"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Ship(t.Context(), client, client.Directory(), imgs, ShipOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	q := conn.AssertQueried(t, `from(address:"mirror.example/cosign:v2.6.5")`, `withServiceBinding(alias:"paved-registry"`,
+		`withExec(args:["cosign","sign","--key","/paved/cosign.key","--tlog-upload=false","--allow-insecure-registry","--allow-http-registry","--yes","paved-registry:5000/paved/paved@`+d.String()+`"]`)
+	for _, frag := range []string{`withSecretVariable(name:"COSIGN_PASSWORD"`, `path:"/paved/cosign.key"`} {
+		if !strings.Contains(q, frag) {
+			t.Errorf("the sign exec lacks %s", frag)
+		}
+	}
+}
+
 // TestQueryShipStopsAtAFailingGate: without the exceptions the fixture's
 // HIGH findings fail the scan gate, and nothing is published or signed.
 func TestQueryShipStopsAtAFailingGate(t *testing.T) {

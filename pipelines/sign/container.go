@@ -22,6 +22,18 @@ const containerDir = "/paved"
 type ContainerRunner struct {
 	Client *dagger.Client
 	Image  string
+	// Registries are registries the container reaches under another name
+	// than paved's process does, by host:port as the calls name them
+	// (the embedded registry of a ship run, a tunnel on the engine tests'
+	// host): the service is bound to the run and the name rewritten.
+	Registries map[string]Route
+}
+
+// Route is a registry service and the alias and port a container uses.
+type Route struct {
+	Service *dagger.Service
+	Alias   string
+	Port    int
 }
 
 func (r ContainerRunner) Run(ctx context.Context, calls []Call) ([][]byte, error) {
@@ -35,6 +47,9 @@ func (r ContainerRunner) Run(ctx context.Context, calls []Call) ([][]byte, error
 	c := r.Client.Container().From(r.Image).
 		WithEnvVariable("HOME", "/tmp").
 		WithEnvVariable("PAVED_COSIGN_RUN", nonce)
+	for _, host := range sortedKeys(r.Registries) {
+		c = c.WithServiceBinding(r.Registries[host].Alias, r.Registries[host].Service)
+	}
 	// A secret file is readable by the image's user only.
 	user, err := c.User(ctx)
 	if err != nil {
@@ -44,7 +59,7 @@ func (r ContainerRunner) Run(ctx context.Context, calls []Call) ([][]byte, error
 	var prev Call
 	for i, call := range calls {
 		c = r.prepare(c, prev, call, user, fmt.Sprintf("%s-%d", nonce, i))
-		c = c.WithExec(append([]string{"cosign"}, mapStrings(call.Args, expandContainer)...))
+		c = c.WithExec(append([]string{"cosign"}, mapStrings(call.Args, r.rewrite)...))
 		out, err := c.Stdout(ctx)
 		if err != nil {
 			var ee *dagger.ExecError
@@ -89,6 +104,18 @@ func (r ContainerRunner) prepare(c *dagger.Container, prev, call Call, user, id 
 }
 
 func expandContainer(s string) string { return strings.ReplaceAll(s, Dir, containerDir) }
+
+// rewrite is an argument as the container must see it: files under
+// containerDir, routed registries under their alias.
+func (r ContainerRunner) rewrite(s string) string {
+	s = expandContainer(s)
+	for host, rt := range r.Registries {
+		if rest, ok := strings.CutPrefix(s, host+"/"); ok {
+			return fmt.Sprintf("%s:%d/%s", rt.Alias, rt.Port, rest)
+		}
+	}
+	return s
+}
 
 func firstArgs(calls []Call) []string {
 	if len(calls) == 0 {
