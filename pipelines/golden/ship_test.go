@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -41,21 +42,7 @@ func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
-	idx, err := random.Index(256, 1, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, _ := name.ParseReference(host + "/paved/paved:staged")
-	if err := remote.WriteIndex(ref, idx); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := idx.Digest()
-
-	as := append([]daggertest.Answer{
-		daggertest.On("start", "svc1"),
-		daggertest.On("endpoint", host),
-		daggertest.On("publish", "localhost:5000/paved/paved:staged@"+d.String()),
-	}, answers(t, true)...)
+	d, as := stagedIndex(t, host)
 	client, conn := daggertest.New(t, as...)
 	// cosign runs on this machine: the recording engine runs no container
 	out, err := Ship(t.Context(), client, client.Directory(), images.MustDefault(), ShipOptions{Sign: sign.Inputs{Cosign: sign.LocalRunner{}}})
@@ -122,20 +109,7 @@ func TestQueryShipSignsInTheCosignImageWithTheRegistryBound(t *testing.T) {
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
-	idx, err := random.Index(256, 1, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, _ := name.ParseReference(host + "/paved/paved:staged")
-	if err := remote.WriteIndex(ref, idx); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := idx.Digest()
-	as := append([]daggertest.Answer{
-		daggertest.On("start", "svc1"),
-		daggertest.On("endpoint", host),
-		daggertest.On("publish", "localhost:5000/paved/paved:staged@"+d.String()),
-	}, answers(t, true)...)
+	d, as := stagedIndex(t, host)
 	client, conn := daggertest.New(t, as...)
 	imgs, err := images.New(images.Options{Override: map[string]string{images.Cosign: "mirror.example/cosign:v2.6.5"}})
 	if err != nil {
@@ -151,6 +125,26 @@ func TestQueryShipSignsInTheCosignImageWithTheRegistryBound(t *testing.T) {
 			t.Errorf("the sign exec lacks %s", frag)
 		}
 	}
+}
+
+// stagedIndex puts a random index in the registry at host as the engine's
+// push would, and answers the engine's part of a ship run with it.
+func stagedIndex(t *testing.T, host string) (v1.Hash, []daggertest.Answer) {
+	t.Helper()
+	idx, err := random.Index(256, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := name.ParseReference(host + "/paved/paved:staged")
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := idx.Digest()
+	return d, append([]daggertest.Answer{
+		daggertest.On("start", "svc1"),
+		daggertest.On("endpoint", host),
+		daggertest.On("publish", "localhost:5000/paved/paved:staged@"+d.String()),
+	}, answers(t, true)...)
 }
 
 // TestQueryShipStopsAtAFailingGate: without the exceptions the fixture's

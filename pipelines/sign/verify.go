@@ -365,12 +365,8 @@ func trustFlags(p Policy, mode trust.Mode) (Call, error) {
 	var c Call
 	switch mode {
 	case trust.KeyMode:
-		block, _ := pem.Decode(p.PublicKey)
-		if block == nil {
-			return c, errors.New("policy: public key is not a PEM public key (want the content of cosign.pub)")
-		}
-		if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
-			return c, fmt.Errorf("policy: public key is not a PEM public key (want the content of cosign.pub): %w", err)
+		if err := checkPublicKey(p.PublicKey, "public key", " (want the content of cosign.pub)"); err != nil {
+			return c, err
 		}
 		setFile(&c, "cosign.pub", p.PublicKey)
 		// a key's signatures carry no transparency log entry (paved signs
@@ -401,12 +397,8 @@ func trustFlags(p Policy, mode trust.Mode) (Call, error) {
 		case p.IgnoreTlog:
 			c.Args = append(c.Args, "--insecure-ignore-tlog")
 		case len(p.RekorPublicKey) > 0:
-			block, _ := pem.Decode(p.RekorPublicKey)
-			if block == nil {
-				return c, errors.New("policy: Rekor public key is not a PEM public key")
-			}
-			if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
-				return c, fmt.Errorf("policy: Rekor public key is not a PEM public key: %w", err)
+			if err := checkPublicKey(p.RekorPublicKey, "Rekor public key", ""); err != nil {
+				return c, err
 			}
 			setFile(&c, "rekor.pub", p.RekorPublicKey)
 			setEnv(&c, "SIGSTORE_REKOR_PUBLIC_KEY", Dir+"/rekor.pub")
@@ -415,6 +407,19 @@ func trustFlags(p Policy, mode trust.Mode) (Call, error) {
 	default:
 		return c, fmt.Errorf("policy: unknown trust mode %d", mode)
 	}
+}
+
+// checkPublicKey refuses what cosign could not load as a public key, with
+// the policy field's name.
+func checkPublicKey(b []byte, what, hint string) error {
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return fmt.Errorf("policy: %s is not a PEM public key%s", what, hint)
+	}
+	if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
+		return fmt.Errorf("policy: %s is not a PEM public key%s: %w", what, hint, err)
+	}
+	return nil
 }
 
 // flagPairs sorts "--flag value" pairs by flag, for stable command lines.
