@@ -70,7 +70,7 @@ var defaultImages = map[string]string{
 
 // ignoredImages are names of paved's images file the baseline has no use
 // for.
-var ignoredImages = map[string]bool{"golangci-lint": true}
+var ignoredImages = map[string]bool{"golangci-lint": true, "cosign": true}
 
 // Stages in order; a stage runs every stage before it.
 var stages = []string{"none", "build", "test", "scan", "publish"}

@@ -135,7 +135,7 @@ func TestReadImages(t *testing.T) {
 func TestReadImagesErrors(t *testing.T) {
 	for body, want := range map[string]string{
 		`["go"]`:           "want a JSON object from image name to reference",
-		`{"node": "n:1"}`:  `unknown image name "node" (known: go, golangci-lint, registry, runtime, trivy)`,
+		`{"node": "n:1"}`:  `unknown image name "node" (known: cosign, go, golangci-lint, registry, runtime, trivy)`,
 		`{"go": ""}`:       `image "go": reference "" is not an image reference`,
 		`{"trivy": "a b"}`: `image "trivy": reference "a b"`,
 	} {
