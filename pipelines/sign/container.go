@@ -36,7 +36,7 @@ type Route struct {
 	Port    int
 }
 
-func (r ContainerRunner) Run(ctx context.Context, calls []Call) ([][]byte, error) {
+func (r ContainerRunner) Run(ctx context.Context, calls []Call) ([]byte, error) {
 	if r.Client == nil || r.Image == "" {
 		return nil, errors.New("cosign: no engine client or image (ContainerRunner needs both)")
 	}
@@ -53,25 +53,42 @@ func (r ContainerRunner) Run(ctx context.Context, calls []Call) ([][]byte, error
 	// A secret file is readable by the image's user only.
 	user, err := c.User(ctx)
 	if err != nil {
-		return nil, &CallError{Args: firstArgs(calls), Err: fmt.Errorf("starting the cosign image %s: %w", r.Image, err)}
+		return nil, &CallError{Index: -1, Args: firstArgs(calls), Err: fmt.Errorf("starting the cosign image %s: %w", r.Image, err)}
 	}
-	var outs [][]byte
+	// One chain, evaluated once: each exec starts when the one before it
+	// succeeded, and a failure names its command.
 	var prev Call
+	cmds := make([][]string, len(calls))
 	for i, call := range calls {
 		c = r.prepare(c, prev, call, user, fmt.Sprintf("%s-%d", nonce, i))
-		c = c.WithExec(append([]string{"cosign"}, mapStrings(call.Args, r.rewrite)...))
-		out, err := c.Stdout(ctx)
-		if err != nil {
-			var ee *dagger.ExecError
-			if errors.As(err, &ee) {
-				return outs, &CallError{Args: call.Args, ExitCode: ee.ExitCode, Stderr: strings.ReplaceAll(ee.Stderr, containerDir, Dir)}
-			}
-			return outs, &CallError{Args: call.Args, Err: err}
-		}
-		outs = append(outs, []byte(out))
+		cmds[i] = append([]string{"cosign"}, mapStrings(call.Args, r.rewrite)...)
+		c = c.WithExec(cmds[i])
 		prev = call
 	}
-	return outs, nil
+	out, err := c.Stdout(ctx)
+	if err != nil {
+		var ee *dagger.ExecError
+		if errors.As(err, &ee) {
+			i := failedCall(cmds, ee.Cmd)
+			args := ee.Cmd
+			if i >= 0 {
+				args = calls[i].Args
+			}
+			return nil, &CallError{Index: i, Args: args, ExitCode: ee.ExitCode, Stderr: strings.ReplaceAll(ee.Stderr, containerDir, Dir)}
+		}
+		return nil, &CallError{Index: -1, Args: firstArgs(calls), Err: err}
+	}
+	return []byte(out), nil
+}
+
+// failedCall is the index of the command the engine reports failed, or -1.
+func failedCall(cmds [][]string, failed []string) int {
+	for i, c := range cmds {
+		if strings.Join(c, "\x00") == strings.Join(failed, "\x00") {
+			return i
+		}
+	}
+	return -1
 }
 
 // prepare drops the previous call's variables and adds this call's files,

@@ -37,15 +37,17 @@ type Call struct {
 	SecretEnv map[string][]byte
 }
 
-// Runner runs cosign calls in order, stopping at the first failure. It
-// returns each call's standard output. A failure is a *CallError.
+// Runner runs cosign calls in order, stopping at the first failure, and
+// returns the last call's standard output. A failure is a *CallError.
 type Runner interface {
-	Run(ctx context.Context, calls []Call) ([][]byte, error)
+	Run(ctx context.Context, calls []Call) ([]byte, error)
 }
 
-// CallError is a cosign call that failed: which one (its args) and what it
-// printed on standard error.
+// CallError is a cosign call that failed: which one (its index among the
+// calls, -1 when unknown, and its args) and what it printed on standard
+// error.
 type CallError struct {
+	Index    int
 	Args     []string
 	ExitCode int
 	Stderr   string
@@ -94,20 +96,21 @@ func (l LocalRunner) bin() (string, error) {
 
 // Run writes each call's files into a private temporary folder (removed
 // afterwards) and runs cosign with a HOME of its own.
-func (l LocalRunner) Run(ctx context.Context, calls []Call) ([][]byte, error) {
+func (l LocalRunner) Run(ctx context.Context, calls []Call) ([]byte, error) {
 	bin, err := l.bin()
 	if err != nil {
 		return nil, err
 	}
-	var outs [][]byte
-	for _, c := range calls {
-		out, err := l.run(ctx, bin, c)
-		if err != nil {
-			return outs, err
+	var out []byte
+	for i, c := range calls {
+		if out, err = l.run(ctx, bin, c); err != nil {
+			if ce, ok := err.(*CallError); ok {
+				ce.Index = i
+			}
+			return nil, err
 		}
-		outs = append(outs, out)
 	}
-	return outs, nil
+	return out, nil
 }
 
 func (l LocalRunner) run(ctx context.Context, bin string, c Call) ([]byte, error) {

@@ -45,6 +45,13 @@ func errKey(msg string) error {
 // in the format of `cosign generate-key-pair` (scrypt + secretbox over
 // PKCS#8), so the cosign CLI loads it.
 func GenerateKeyPair(password []byte) (*KeyPair, error) {
+	return generateKeyPair(password, encrypted.Standard)
+}
+
+// generateKeyPair encrypts with the given scrypt strength: an ephemeral
+// key, whose password is random and which lives for one run, takes the
+// lightest cosign accepts, as cosign decrypts the key once per call.
+func generateKeyPair(password []byte, kdf encrypted.KDFParameterStrength) (*KeyPair, error) {
 	pk, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generating a key: %w", err)
@@ -53,7 +60,7 @@ func GenerateKeyPair(password []byte) (*KeyPair, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generating a key: %w", err)
 	}
-	enc, err := encrypted.Encrypt(der, password)
+	enc, err := encrypted.EncryptWithCustomKDFParameters(der, password, kdf)
 	if err != nil {
 		return nil, fmt.Errorf("encrypting the key: %w", err)
 	}

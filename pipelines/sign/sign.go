@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 )
 
 // Credentials choose how to sign: a key, keyless OIDC, or (neither) an
@@ -95,11 +96,11 @@ func newSigner(ctx context.Context, creds Credentials) (*signer, error) {
 		if _, err := rand.Read(pw); err != nil {
 			return nil, err
 		}
-		kp, err := GenerateKeyPair([]byte(hex.EncodeToString(pw)))
+		kp, err := generateKeyPair([]byte(hex.EncodeToString(pw)), encrypted.Legacy)
 		if err != nil {
 			return nil, err
 		}
-		return keySigner(ModeEphemeral, kp.Private, kp.Password)
+		return keyPairSigner(ModeEphemeral, kp), nil
 	}
 }
 
@@ -108,12 +109,17 @@ func keySigner(mode Mode, key, password []byte) (*signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &signer{mode: mode, public: pub, hide: [][]byte{password}}
+	return keyPairSigner(mode, &KeyPair{Private: key, Password: password, Public: pub}), nil
+}
+
+func keyPairSigner(mode Mode, kp *KeyPair) *signer {
+	key, password := kp.Private, kp.Password
+	s := &signer{mode: mode, public: kp.Public, hide: [][]byte{password}}
 	s.call.Args = []string{"--key", Dir + "/cosign.key", "--tlog-upload=false"}
 	setSecretFile(&s.call, "cosign.key", key)
 	// COSIGN_PASSWORD is read even when empty: without it cosign prompts.
 	s.call.SecretEnv = map[string][]byte{"COSIGN_PASSWORD": password}
-	return s, nil
+	return s
 }
 
 // Sign signs req.Image and attaches the attestations with the signer
@@ -187,17 +193,19 @@ func SignWith(ctx context.Context, creds Credentials, req Request) (*Result, err
 		calls[i].Args = append(calls[i].Args, "--yes", digest.String())
 	}
 
-	outs, err := runnerOr(req.Cosign).Run(ctx, calls)
-	if err != nil {
+	if _, err := runnerOr(req.Cosign).Run(ctx, calls); err != nil {
 		what := "signing"
+		var ce *CallError
 		switch {
-		case len(outs) < len(calls)-1:
+		case !errors.As(err, &ce) || len(calls) == 1:
+		case ce.Index < 0:
+			what = "pushing attestations and the signature (rerun to complete)"
+		case ce.Index < len(calls)-1:
 			what = "pushing attestations (no signature was pushed)"
-		case len(calls) > 1:
+		default:
 			what = "pushing the signature (attestations are pushed; rerun to complete)"
 		}
-		var ce *CallError
-		if s.mode == ModeKeyless && errors.As(err, &ce) && strings.Contains(ce.Stderr, "Fulcio") {
+		if s.mode == ModeKeyless && ce != nil && strings.Contains(ce.Stderr, "Fulcio") {
 			return nil, fmt.Errorf("keyless: getting a certificate from Fulcio at %s (%s %s): %s", s.fulcio, what, digest, lastLine(scrubAll(ce.Stderr, s.hide)))
 		}
 		return nil, req.Registry.cosignError(what, digest, err, s.hide...)

@@ -123,11 +123,7 @@ func VerifyWith(ctx context.Context, r Runner, image string, p Policy, reg Regis
 	var wg sync.WaitGroup
 	for i, c := range calls {
 		wg.Go(func() {
-			o, err := runnerOr(r).Run(ctx, []Call{c})
-			if len(o) == 1 {
-				outs[i] = o[0]
-			}
-			errs[i] = err
+			outs[i], errs[i] = runnerOr(r).Run(ctx, []Call{c})
 		})
 	}
 	wg.Wait()
