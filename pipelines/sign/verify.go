@@ -168,7 +168,7 @@ func notRun(err error) error {
 func cosignReason(err error) string {
 	var ce *CallError
 	if errors.As(err, &ce) {
-		return lastLine(strings.TrimPrefix(ce.Stderr, "Error: "))
+		return strings.TrimPrefix(lastLine(ce.Stderr), "error during command execution: ")
 	}
 	return oneLine(err)
 }
