@@ -12,21 +12,14 @@ import (
 	"github.com/paved-ci/paved/internal/fulciotest"
 )
 
-// cosignCLI finds the real cosign CLI (v2.6.5) on PATH or in $(go env
-// GOPATH)/bin, or skips.
+// cosignCLI is the cosign CLI the package runs (LocalRunner's lookup).
 func cosignCLI(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("cosign"); err == nil {
-		return p
+	bin, err := (LocalRunner{}).bin()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "cosign")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skip("cosign CLI not found; install: go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5")
-	return ""
+	return bin
 }
 
 // runCosign runs the CLI offline-friendly: its own HOME, no TUF fetch
