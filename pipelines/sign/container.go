@@ -97,8 +97,12 @@ func (r ContainerRunner) prepare(c *dagger.Container, prev, call Call, user, id 
 	for k := range prev.Env {
 		c = c.WithoutEnvVariable(k)
 	}
-	for k := range prev.SecretEnv {
-		c = c.WithoutSecretVariable(k)
+	for k, v := range prev.SecretEnv {
+		if len(v) == 0 {
+			c = c.WithoutEnvVariable(k)
+		} else {
+			c = c.WithoutSecretVariable(k)
+		}
 	}
 	for _, name := range sortedKeys(call.Files) {
 		c = c.WithNewFile(containerDir+"/"+name, string(call.Files[name]))
@@ -115,6 +119,11 @@ func (r ContainerRunner) prepare(c *dagger.Container, prev, call Call, user, id 
 		c = c.WithEnvVariable(k, expandContainer(call.Env[k]))
 	}
 	for _, k := range sortedKeys(call.SecretEnv) {
+		if len(call.SecretEnv[k]) == 0 {
+			// an empty key password hides nothing (cosign keys may have one)
+			c = c.WithEnvVariable(k, "")
+			continue
+		}
 		c = c.WithSecretVariable(k, r.Client.SetSecret("paved-cosign-"+id+"-"+k, string(call.SecretEnv[k])))
 	}
 	return c

@@ -76,3 +76,17 @@ func TestQueryContainerRunnerReportsCosignsFailure(t *testing.T) {
 		t.Errorf("reason %q", got)
 	}
 }
+
+// A key without a password (cosign allows one) gets an empty variable:
+// there is nothing to hide, and cosign would otherwise prompt.
+func TestQueryContainerRunnerKeyWithoutPassword(t *testing.T) {
+	tr := newRegistry(t)
+	k := newKey(t, "")
+	d := tr.pushRandom(t, "app", "v1")
+	client, conn := daggertest.New(t)
+	if _, err := SignWith(t.Context(), Credentials{Key: k.priv}, Request{Image: d.String(), Cosign: ContainerRunner{Client: client, Image: "cosign"}}); err != nil {
+		t.Fatal(err)
+	}
+	conn.AssertQueried(t, `withEnvVariable(name:"COSIGN_PASSWORD", value:"")`, `withExec(args:["cosign","sign"`)
+	conn.AssertNotQueried(t, "withSecretVariable")
+}

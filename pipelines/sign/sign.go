@@ -86,7 +86,7 @@ func newSigner(ctx context.Context, creds Credentials) (*signer, error) {
 	case len(creds.Key) > 0 && creds.Keyless != nil:
 		return nil, errors.New("signing: both a key and keyless OIDC were given: pass one")
 	case len(creds.Key) > 0:
-		return keySigner(ModeKey, creds.Key, creds.Password)
+		return keySigner(creds.Key, creds.Password)
 	case len(creds.Password) > 0:
 		return nil, errors.New("signing: a key password was given without a key: pass the cosign private key too")
 	case creds.Keyless != nil:
@@ -104,12 +104,12 @@ func newSigner(ctx context.Context, creds Credentials) (*signer, error) {
 	}
 }
 
-func keySigner(mode Mode, key, password []byte) (*signer, error) {
+func keySigner(key, password []byte) (*signer, error) {
 	pub, err := CheckKey(key, password)
 	if err != nil {
 		return nil, err
 	}
-	return keyPairSigner(mode, &KeyPair{Private: key, Password: password, Public: pub}), nil
+	return keyPairSigner(ModeKey, &KeyPair{Private: key, Password: password, Public: pub}), nil
 }
 
 func keyPairSigner(mode Mode, kp *KeyPair) *signer {
@@ -122,7 +122,7 @@ func keyPairSigner(mode Mode, kp *KeyPair) *signer {
 	return s
 }
 
-// Sign signs req.Image and attaches the attestations with the signer
+// SignWith signs req.Image and attaches the attestations with the signer
 // chosen from creds; the result carries the public key (and the ephemeral
 // label when no key or OIDC was given).
 //
