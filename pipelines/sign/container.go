@@ -71,6 +71,9 @@ func (r ContainerRunner) Run(ctx context.Context, calls []Call) ([]byte, error) 
 		if errors.As(err, &ee) {
 			i := failedCall(cmds, ee.Cmd)
 			args := ee.Cmd
+			if len(args) > 0 && args[0] == "cosign" {
+				args = args[1:]
+			}
 			if i >= 0 {
 				args = calls[i].Args
 			}
