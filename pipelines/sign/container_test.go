@@ -77,16 +77,37 @@ func TestQueryContainerRunnerReportsCosignsFailure(t *testing.T) {
 	}
 }
 
-// A key without a password (cosign allows one) gets an empty variable:
-// there is nothing to hide, and cosign would otherwise prompt.
-func TestQueryContainerRunnerKeyWithoutPassword(t *testing.T) {
-	tr := newRegistry(t)
-	k := newKey(t, "")
-	d := tr.pushRandom(t, "app", "v1")
+// An empty secret variable (a key without a password, which cosign
+// allows) is a plain empty variable: it hides nothing, and cosign would
+// otherwise prompt.
+func TestQueryContainerRunnerEmptySecretVariable(t *testing.T) {
 	client, conn := daggertest.New(t)
-	if _, err := SignWith(t.Context(), Credentials{Key: k.priv}, Request{Image: d.String(), Cosign: ContainerRunner{Client: client, Image: "cosign"}}); err != nil {
+	r := ContainerRunner{Client: client, Image: "cosign"}
+	if _, err := r.Run(t.Context(), []Call{{Args: []string{"sign", "x"}, SecretEnv: map[string][]byte{"COSIGN_PASSWORD": nil}}}); err != nil {
 		t.Fatal(err)
 	}
-	conn.AssertQueried(t, `withEnvVariable(name:"COSIGN_PASSWORD", value:"")`, `withExec(args:["cosign","sign"`)
+	conn.AssertQueried(t, `withEnvVariable(name:"COSIGN_PASSWORD", value:"")`, `withExec(args:["cosign","sign","x"]`)
 	conn.AssertNotQueried(t, "withSecretVariable")
+}
+
+// The user's key file and password never reach the engine, not even as
+// a secret: cosign gets the key re-encrypted for the run, with a random
+// password, and the public key is still the user's.
+func TestQueryUserKeyAndPasswordStayInProcess(t *testing.T) {
+	const pw = "SENTINEL-user-pw-4a7e"
+	tr := newRegistry(t)
+	k := newKey(t, pw)
+	d := tr.pushRandom(t, "app", "v1")
+	client, conn := daggertest.New(t)
+	res, err := SignWith(t.Context(), Credentials{Key: k.priv, Password: []byte(pw)}, Request{Image: d.String(), Cosign: ContainerRunner{Client: client, Image: "cosign"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PublicKey != string(k.pub) {
+		t.Errorf("public key is not the user's")
+	}
+	body := strings.Split(string(k.priv), "\n")[1] // a line of the encrypted key
+	conn.AssertNotQueried(t, pw)
+	conn.AssertNotQueried(t, body)
+	conn.AssertQueried(t, `withSecretVariable(name:"COSIGN_PASSWORD"`, `path:"/paved/cosign.key"`)
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 
@@ -45,70 +46,95 @@ func errKey(msg string) error {
 // in the format of `cosign generate-key-pair` (scrypt + secretbox over
 // PKCS#8), so the cosign CLI loads it.
 func GenerateKeyPair(password []byte) (*KeyPair, error) {
-	return generateKeyPair(password, encrypted.Standard)
-}
-
-// generateKeyPair encrypts with the given scrypt strength: an ephemeral
-// key, whose password is random and which lives for one run, takes the
-// lightest cosign accepts, as cosign decrypts the key once per call.
-func generateKeyPair(password []byte, kdf encrypted.KDFParameterStrength) (*KeyPair, error) {
-	pk, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, pub, err := newPrivateKey()
 	if err != nil {
-		return nil, fmt.Errorf("generating a key: %w", err)
+		return nil, err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(pk)
-	if err != nil {
-		return nil, fmt.Errorf("generating a key: %w", err)
-	}
-	enc, err := encrypted.EncryptWithCustomKDFParameters(der, password, kdf)
+	enc, err := encrypted.Encrypt(der, password)
 	if err != nil {
 		return nil, fmt.Errorf("encrypting the key: %w", err)
-	}
-	pub, err := x509.MarshalPKIXPublicKey(pk.Public())
-	if err != nil {
-		return nil, fmt.Errorf("generating a key: %w", err)
 	}
 	return &KeyPair{
 		Private:  pem.EncodeToMemory(&pem.Block{Type: sigstorePrivateKeyPEM, Bytes: enc}),
 		Password: password,
-		Public:   pem.EncodeToMemory(&pem.Block{Type: publicKeyPEM, Bytes: pub}),
+		Public:   pub,
 	}, nil
+}
+
+// newPrivateKey is a fresh ECDSA P-256 key: PKCS#8 DER and the public key
+// in PEM.
+func newPrivateKey() (der, publicPEM []byte, err error) {
+	pk, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generating a key: %w", err)
+	}
+	if der, err = x509.MarshalPKCS8PrivateKey(pk); err != nil {
+		return nil, nil, fmt.Errorf("generating a key: %w", err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(pk.Public())
+	if err != nil {
+		return nil, nil, fmt.Errorf("generating a key: %w", err)
+	}
+	return der, pem.EncodeToMemory(&pem.Block{Type: publicKeyPEM, Bytes: pub}), nil
+}
+
+// runKey re-encrypts a private key (PKCS#8 DER) for one run: a random
+// password and the lightest scrypt strength cosign accepts. cosign
+// decrypts the key once per call (four per signing), and the user's own
+// key file and password never leave this process.
+func runKey(der []byte) (*KeyPair, error) {
+	pw := make([]byte, 24)
+	if _, err := rand.Read(pw); err != nil {
+		return nil, err
+	}
+	password := []byte(hex.EncodeToString(pw))
+	enc, err := encrypted.EncryptWithCustomKDFParameters(der, password, encrypted.Legacy)
+	if err != nil {
+		return nil, fmt.Errorf("encrypting the key for this run: %w", err)
+	}
+	return &KeyPair{Private: pem.EncodeToMemory(&pem.Block{Type: sigstorePrivateKeyPEM, Bytes: enc}), Password: password}, nil
 }
 
 // CheckKey decrypts a cosign private key as cosign would and returns its
 // public key in PEM, so a wrong password or a public key passed by mistake
 // is refused with a clear error before anything is pushed.
 func CheckKey(key, password []byte) (publicPEM []byte, err error) {
+	_, publicPEM, err = decryptKey(key, password)
+	return publicPEM, err
+}
+
+// decryptKey is CheckKey that also returns the private key (PKCS#8 DER).
+func decryptKey(key, password []byte) (der, publicPEM []byte, err error) {
 	if len(bytes.TrimSpace(key)) == 0 {
-		return nil, errKey("is empty: pass the content of cosign.key (from `cosign generate-key-pair`)")
+		return nil, nil, errKey("is empty: pass the content of cosign.key (from `cosign generate-key-pair`)")
 	}
 	block, _ := pem.Decode(key)
 	if block == nil {
-		return nil, errKey("is not PEM: pass the content of cosign.key (from `cosign generate-key-pair`), not a path or a public key")
+		return nil, nil, errKey("is not PEM: pass the content of cosign.key (from `cosign generate-key-pair`), not a path or a public key")
 	}
 	if block.Type != cosignPrivateKeyPEM && block.Type != sigstorePrivateKeyPEM {
-		return nil, errKey(fmt.Sprintf("has PEM type %q: want %q or %q (an encrypted cosign private key)",
+		return nil, nil, errKey(fmt.Sprintf("has PEM type %q: want %q or %q (an encrypted cosign private key)",
 			block.Type, sigstorePrivateKeyPEM, cosignPrivateKeyPEM))
 	}
-	der, err := encrypted.Decrypt(block.Bytes, password)
+	der, err = encrypted.Decrypt(block.Bytes, password)
 	if err != nil {
 		// The library's errors describe the structure, not the content.
 		if bytes.Contains([]byte(err.Error()), []byte("decrypt")) {
-			return nil, errKey("cannot be decrypted: the password is wrong or the key is corrupted")
+			return nil, nil, errKey("cannot be decrypted: the password is wrong or the key is corrupted")
 		}
-		return nil, errKey("cannot be loaded: " + err.Error())
+		return nil, nil, errKey("cannot be loaded: " + err.Error())
 	}
 	priv, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
-		return nil, errKey("cannot be loaded: the decrypted content is not a PKCS#8 private key")
+		return nil, nil, errKey("cannot be loaded: the decrypted content is not a PKCS#8 private key")
 	}
 	signer, ok := priv.(crypto.Signer)
 	if !ok {
-		return nil, errKey("cannot be loaded: unsupported key type")
+		return nil, nil, errKey("cannot be loaded: unsupported key type")
 	}
 	pub, err := x509.MarshalPKIXPublicKey(signer.Public())
 	if err != nil {
-		return nil, errKey("cannot be loaded: " + err.Error())
+		return nil, nil, errKey("cannot be loaded: " + err.Error())
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: publicKeyPEM, Bytes: pub}), nil
+	return der, pem.EncodeToMemory(&pem.Block{Type: publicKeyPEM, Bytes: pub}), nil
 }

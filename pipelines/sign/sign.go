@@ -12,8 +12,6 @@ package sign
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +19,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 )
 
 // Credentials choose how to sign: a key, keyless OIDC, or (neither) an
@@ -92,34 +89,34 @@ func newSigner(ctx context.Context, creds Credentials) (*signer, error) {
 	case creds.Keyless != nil:
 		return keylessSigner(ctx, *creds.Keyless)
 	default:
-		pw := make([]byte, 24)
-		if _, err := rand.Read(pw); err != nil {
-			return nil, err
-		}
-		kp, err := generateKeyPair([]byte(hex.EncodeToString(pw)), encrypted.Legacy)
+		der, pub, err := newPrivateKey()
 		if err != nil {
 			return nil, err
 		}
-		return keyPairSigner(ModeEphemeral, kp), nil
+		return derSigner(ModeEphemeral, der, pub, nil)
 	}
 }
 
+// keySigner checks the user's key, which cosign then gets re-encrypted
+// for this run (runKey).
 func keySigner(key, password []byte) (*signer, error) {
-	pub, err := CheckKey(key, password)
+	der, pub, err := decryptKey(key, password)
 	if err != nil {
 		return nil, err
 	}
-	return keyPairSigner(ModeKey, &KeyPair{Private: key, Password: password, Public: pub}), nil
+	return derSigner(ModeKey, der, pub, password)
 }
 
-func keyPairSigner(mode Mode, kp *KeyPair) *signer {
-	key, password := kp.Private, kp.Password
-	s := &signer{mode: mode, public: kp.Public, hide: [][]byte{password}}
+func derSigner(mode Mode, der, pub, password []byte) (*signer, error) {
+	run, err := runKey(der)
+	if err != nil {
+		return nil, err
+	}
+	s := &signer{mode: mode, public: pub, hide: [][]byte{password, run.Password}}
 	s.call.Args = []string{"--key", Dir + "/cosign.key", "--tlog-upload=false"}
-	setSecretFile(&s.call, "cosign.key", key)
-	// COSIGN_PASSWORD is read even when empty: without it cosign prompts.
-	s.call.SecretEnv = map[string][]byte{"COSIGN_PASSWORD": password}
-	return s
+	setSecretFile(&s.call, "cosign.key", run.Private)
+	s.call.SecretEnv = map[string][]byte{"COSIGN_PASSWORD": run.Password}
+	return s, nil
 }
 
 // SignWith signs req.Image and attaches the attestations with the signer
