@@ -3,8 +3,11 @@ package sign
 //lint:file-ignore SA1019 in-toto-golang v0.11.0 deprecates its predicate constants for protobuf ones; the URIs are unchanged.
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/in-toto/in-toto-golang/in_toto"
 	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
@@ -35,4 +38,60 @@ func TestTrustPredicatesMatchLibraries(t *testing.T) {
 	if PredicateCycloneDX != in_toto.PredicateCycloneDX {
 		t.Errorf("CycloneDX predicate %q, in-toto writes %q", PredicateCycloneDX, in_toto.PredicateCycloneDX)
 	}
+}
+
+// paved writes and reads the vuln predicate with its own struct, so that
+// the module binaries do not link cosign's attestation package; the JSON
+// must stay cosign's, field for field, both ways.
+func TestVulnPredicateIsCosigns(t *testing.T) {
+	ours, err := testVuln("HIGH").predicate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var theirs attestation.CosignVulnPredicate
+	if err := json.Unmarshal(ours, &theirs); err != nil {
+		t.Fatal(err)
+	}
+	back, err := json.Marshal(theirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameJSON(t, back, ours) {
+		t.Errorf("cosign reads and writes paved's predicate differently:\n paved  %s\n cosign %s", ours, back)
+	}
+
+	full := attestation.CosignVulnPredicate{
+		Invocation: attestation.Invocation{Parameters: map[string]any{"a": "b"}, URI: "u", EventID: "e", BuilderID: "b"},
+		Scanner:    attestation.Scanner{URI: "s", Version: "1", DB: attestation.DB{URI: "d", Version: "2"}, Result: map[string]any{"Results": []any{}}},
+		Metadata:   attestation.Metadata{ScanStartedOn: time.Unix(1, 0).UTC(), ScanFinishedOn: time.Unix(2, 0).UTC()},
+	}
+	want, err := json.Marshal(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p vulnPredicate
+	if err := json.Unmarshal(want, &p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameJSON(t, got, want) {
+		t.Errorf("paved drops or renames cosign's fields:\n cosign %s\n paved  %s", want, got)
+	}
+}
+
+// sameJSON compares documents, not bytes: the scan report inside keeps its
+// own key order in paved's predicate.
+func sameJSON(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatal(err)
+	}
+	return reflect.DeepEqual(x, y)
 }
