@@ -2,8 +2,6 @@ package sign
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -40,7 +38,7 @@ func (r ContainerRunner) Run(ctx context.Context, calls []Call) ([]byte, error) 
 	if r.Client == nil || r.Image == "" {
 		return nil, errors.New("cosign: no engine client or image (ContainerRunner needs both)")
 	}
-	nonce, err := randomHex()
+	nonce, err := randomHex(8)
 	if err != nil {
 		return nil, err
 	}
@@ -100,12 +98,8 @@ func (r ContainerRunner) prepare(c *dagger.Container, prev, call Call, user, id 
 	for k := range prev.Env {
 		c = c.WithoutEnvVariable(k)
 	}
-	for k, v := range prev.SecretEnv {
-		if len(v) == 0 {
-			c = c.WithoutEnvVariable(k)
-		} else {
-			c = c.WithoutSecretVariable(k)
-		}
+	for k := range prev.SecretEnv {
+		c = c.WithoutSecretVariable(k)
 	}
 	for _, name := range sortedKeys(call.Files) {
 		c = c.WithNewFile(containerDir+"/"+name, string(call.Files[name]))
@@ -122,11 +116,6 @@ func (r ContainerRunner) prepare(c *dagger.Container, prev, call Call, user, id 
 		c = c.WithEnvVariable(k, expandContainer(call.Env[k]))
 	}
 	for _, k := range sortedKeys(call.SecretEnv) {
-		if len(call.SecretEnv[k]) == 0 {
-			// an empty key password hides nothing (cosign keys may have one)
-			c = c.WithEnvVariable(k, "")
-			continue
-		}
 		c = c.WithSecretVariable(k, r.Client.SetSecret("paved-cosign-"+id+"-"+k, string(call.SecretEnv[k])))
 	}
 	return c
@@ -151,12 +140,4 @@ func firstArgs(calls []Call) []string {
 		return nil
 	}
 	return calls[0].Args
-}
-
-func randomHex() (string, error) {
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b), nil
 }

@@ -77,19 +77,6 @@ func TestQueryContainerRunnerReportsCosignsFailure(t *testing.T) {
 	}
 }
 
-// An empty secret variable (a key without a password, which cosign
-// allows) is a plain empty variable: it hides nothing, and cosign would
-// otherwise prompt.
-func TestQueryContainerRunnerEmptySecretVariable(t *testing.T) {
-	client, conn := daggertest.New(t)
-	r := ContainerRunner{Client: client, Image: "cosign"}
-	if _, err := r.Run(t.Context(), []Call{{Args: []string{"sign", "x"}, SecretEnv: map[string][]byte{"COSIGN_PASSWORD": nil}}}); err != nil {
-		t.Fatal(err)
-	}
-	conn.AssertQueried(t, `withEnvVariable(name:"COSIGN_PASSWORD", value:"")`, `withExec(args:["cosign","sign","x"]`)
-	conn.AssertNotQueried(t, "withSecretVariable")
-}
-
 // The user's key file and password never reach the engine, not even as
 // a secret: cosign gets the key re-encrypted for the run, with a random
 // password, and the public key is still the user's.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +36,18 @@ type Call struct {
 	SecretFiles map[string][]byte
 	// SecretEnv are secret variables, e.g. COSIGN_PASSWORD.
 	SecretEnv map[string][]byte
+}
+
+// after is a copy of c with args before its own: a subcommand and its
+// flags, then the shared flags, env, files and secrets c holds.
+func (c Call) after(args ...string) Call {
+	return Call{
+		Args:        append(append([]string{}, args...), c.Args...),
+		Env:         maps.Clone(c.Env),
+		Files:       maps.Clone(c.Files),
+		SecretFiles: maps.Clone(c.SecretFiles),
+		SecretEnv:   maps.Clone(c.SecretEnv),
+	}
 }
 
 // Runner runs cosign calls in order, stopping at the first failure, and

@@ -83,11 +83,11 @@ func newPrivateKey() (der, publicPEM []byte, err error) {
 // decrypts the key once per call (four per signing), and the user's own
 // key file and password never leave this process.
 func runKey(der []byte) (*KeyPair, error) {
-	pw := make([]byte, 24)
-	if _, err := rand.Read(pw); err != nil {
+	pw, err := randomHex(24)
+	if err != nil {
 		return nil, err
 	}
-	password := []byte(hex.EncodeToString(pw))
+	password := []byte(pw)
 	enc, err := encrypted.EncryptWithCustomKDFParameters(der, password, encrypted.Legacy)
 	if err != nil {
 		return nil, fmt.Errorf("encrypting the key for this run: %w", err)
@@ -95,15 +95,10 @@ func runKey(der []byte) (*KeyPair, error) {
 	return &KeyPair{Private: pem.EncodeToMemory(&pem.Block{Type: sigstorePrivateKeyPEM, Bytes: enc}), Password: password}, nil
 }
 
-// CheckKey decrypts a cosign private key as cosign would and returns its
-// public key in PEM, so a wrong password or a public key passed by mistake
-// is refused with a clear error before anything is pushed.
-func CheckKey(key, password []byte) (publicPEM []byte, err error) {
-	_, publicPEM, err = decryptKey(key, password)
-	return publicPEM, err
-}
-
-// decryptKey is CheckKey that also returns the private key (PKCS#8 DER).
+// decryptKey decrypts a cosign private key as cosign would and returns it
+// (PKCS#8 DER) with its public key in PEM, so a wrong password or a public
+// key passed by mistake is refused with a clear error before anything is
+// pushed.
 func decryptKey(key, password []byte) (der, publicPEM []byte, err error) {
 	if len(bytes.TrimSpace(key)) == 0 {
 		return nil, nil, errKey("is empty: pass the content of cosign.key (from `cosign generate-key-pair`)")
@@ -137,4 +132,13 @@ func decryptKey(key, password []byte) (der, publicPEM []byte, err error) {
 		return nil, nil, errKey("cannot be loaded: " + err.Error())
 	}
 	return der, pem.EncodeToMemory(&pem.Block{Type: publicKeyPEM, Bytes: pub}), nil
+}
+
+// randomHex is n random bytes in hex: a run's nonce, a run key's password.
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
 }

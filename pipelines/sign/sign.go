@@ -25,7 +25,8 @@ import (
 // ephemeral key for local runs.
 type Credentials struct {
 	// Key is the content of an encrypted cosign private key; Password
-	// decrypts it. Both reach cosign only as secrets.
+	// decrypts it. Both stay in this process: cosign gets a copy of the
+	// key encrypted for the run (runKey).
 	Key      []byte
 	Password []byte
 	// Keyless signs with a short-lived Fulcio certificate for an OIDC token.
@@ -227,22 +228,7 @@ func SignWith(ctx context.Context, creds Credentials, req Request) (*Result, err
 }
 
 // with is a sign or attest call carrying the signer's flags and secrets.
-func (s *signer) with(args ...string) Call {
-	c := Call{Args: append(append([]string{}, args...), s.call.Args...)}
-	for k, v := range s.call.Env {
-		setEnv(&c, k, v)
-	}
-	for k, v := range s.call.SecretFiles {
-		setSecretFile(&c, k, v)
-	}
-	if len(s.call.SecretEnv) > 0 {
-		c.SecretEnv = map[string][]byte{}
-		for k, v := range s.call.SecretEnv {
-			c.SecretEnv[k] = v
-		}
-	}
-	return c
-}
+func (s *signer) with(args ...string) Call { return s.call.after(args...) }
 
 func sbomPredicate(b []byte) ([]byte, error) {
 	var probe struct {

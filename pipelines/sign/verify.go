@@ -108,9 +108,9 @@ func VerifyWith(ctx context.Context, r Runner, image string, p Policy, reg Regis
 	// Everything below is checked against the digest, never the tag. The
 	// signature and each attestation type are separate cosign calls, run
 	// at once: one failing does not hide the others' answers.
-	calls := []Call{withTrust(trustCall, "verify", "--output", "json")}
+	calls := []Call{trustCall.after("verify", "--output", "json")}
 	for _, t := range required {
-		calls = append(calls, withTrust(trustCall, "verify-attestation", "--type", t, "--output", "json"))
+		calls = append(calls, trustCall.after("verify-attestation", "--type", t, "--output", "json"))
 	}
 	for i := range calls {
 		if err := reg.cosignAccess(&calls[i], digest.RegistryStr()); err != nil {
@@ -171,17 +171,6 @@ func cosignReason(err error) string {
 		return strings.TrimPrefix(lastLine(ce.Stderr), "error during command execution: ")
 	}
 	return oneLine(err)
-}
-
-func withTrust(trust Call, args ...string) Call {
-	c := Call{Args: append(append([]string{}, args...), trust.Args...)}
-	for k, v := range trust.Env {
-		setEnv(&c, k, v)
-	}
-	for k, v := range trust.Files {
-		setFile(&c, k, v)
-	}
-	return c
 }
 
 func (v *Verdict) checkAttestations(ctx context.Context, digest name.Digest, reg Registry, required []string, maxSev string, outs [][]byte, errs []error) {
