@@ -4,10 +4,11 @@ package sign
 
 import (
 	"encoding/json"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paved-ci/paved/internal/jsontest"
 
 	"github.com/in-toto/in-toto-golang/in_toto"
 	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
@@ -56,7 +57,7 @@ func TestVulnPredicateIsCosigns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameJSON(t, back, ours) {
+	if !jsontest.Equal(t, back, ours) {
 		t.Errorf("cosign reads and writes paved's predicate differently:\n paved  %s\n cosign %s", ours, back)
 	}
 
@@ -77,21 +78,7 @@ func TestVulnPredicateIsCosigns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameJSON(t, got, want) {
+	if !jsontest.Equal(t, got, want) {
 		t.Errorf("paved drops or renames cosign's fields:\n cosign %s\n paved  %s", want, got)
 	}
-}
-
-// sameJSON compares documents, not bytes: the scan report inside keeps its
-// own key order in paved's predicate.
-func sameJSON(t *testing.T, a, b []byte) bool {
-	t.Helper()
-	var x, y any
-	if err := json.Unmarshal(a, &x); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &y); err != nil {
-		t.Fatal(err)
-	}
-	return reflect.DeepEqual(x, y)
 }

@@ -15,7 +15,6 @@ package report_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"io"
 	"os"
@@ -41,6 +40,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/spf13/viper"
 
+	"github.com/paved-ci/paved/internal/jsontest"
 	"github.com/paved-ci/paved/internal/schematest"
 	"github.com/paved-ci/paved/pipelines/scan"
 	"github.com/paved-ci/paved/pipelines/scan/report"
@@ -371,7 +371,7 @@ func TestRealSARIFMatchesTrivyWriter(t *testing.T) {
 			if err := w.Write(context.Background(), *rep); err != nil {
 				t.Fatal(err)
 			}
-			if !jsonEqual(t, ours, theirs.Bytes()) {
+			if !jsontest.Equal(t, ours, theirs.Bytes()) {
 				os.WriteFile(filepath.Join(t.TempDir(), "ours.sarif"), ours, 0o644)
 				t.Errorf("SARIF differs from trivy's writer:\nours:   %.2000s\ntheirs: %.2000s", ours, theirs.Bytes())
 			}
@@ -380,20 +380,6 @@ func TestRealSARIFMatchesTrivyWriter(t *testing.T) {
 			}
 		})
 	}
-}
-
-func jsonEqual(t *testing.T, a, b []byte) bool {
-	t.Helper()
-	var x, y any
-	if err := json.Unmarshal(a, &x); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &y); err != nil {
-		t.Fatal(err)
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return bytes.Equal(xa, ya)
 }
 
 // The exact command line package scan gives the trivy container, offline,
