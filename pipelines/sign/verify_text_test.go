@@ -49,14 +49,7 @@ func TestVulnPredicateIsCosigns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var theirs attestation.CosignVulnPredicate
-	if err := json.Unmarshal(ours, &theirs); err != nil {
-		t.Fatal(err)
-	}
-	back, err := json.Marshal(theirs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := via(t, ours, &attestation.CosignVulnPredicate{})
 	if !jsontest.Equal(t, back, ours) {
 		t.Errorf("cosign reads and writes paved's predicate differently:\n paved  %s\n cosign %s", ours, back)
 	}
@@ -70,15 +63,21 @@ func TestVulnPredicateIsCosigns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p vulnPredicate
-	if err := json.Unmarshal(want, &p); err != nil {
-		t.Fatal(err)
-	}
-	got, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := via(t, want, &vulnPredicate{})
 	if !jsontest.Equal(t, got, want) {
 		t.Errorf("paved drops or renames cosign's fields:\n cosign %s\n paved  %s", want, got)
 	}
+}
+
+// via is doc read into v and written out again.
+func via(t *testing.T, doc []byte, v any) []byte {
+	t.Helper()
+	if err := json.Unmarshal(doc, v); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
