@@ -5,6 +5,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/paved-ci/paved/internal/fulciotest"
 	"github.com/paved-ci/paved/pipelines/daggertest"
 	"github.com/paved-ci/paved/pipelines/images"
 	"github.com/paved-ci/paved/pipelines/publish"
@@ -102,15 +104,17 @@ func TestQueryShipPublishesAndSignsTheBuiltImage(t *testing.T) {
 	}
 }
 
-// TestQueryShipSignsInTheCosignImageWithTheRegistryBound: by default the
-// sign stage runs cosign's image with the embedded registry bound under an
-// alias, the image named by that alias, and the ephemeral key as secrets.
+// TestQueryShipSignsInTheCosignImageWithTheRegistryBound: a keyless
+// ship runs cosign's image with the embedded registry bound under an
+// alias, the image named by that alias, and the OIDC token as a secret
+// file. A key or ephemeral ship signs in process: no cosign container.
 func TestQueryShipSignsInTheCosignImageWithTheRegistryBound(t *testing.T) {
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
+	tok := fulciotest.JWT(map[string]string{"iss": "https://issuer.example", "sub": "repo:acme/app", "email": "ci@example.com"})
 	d, as := stagedIndex(t, host)
-	client, conn := daggertest.New(t, as...)
+	client, conn := daggertest.New(t, append(as, daggertest.On("plaintext", tok))...)
 	imgs, err := images.New(images.Options{Override: map[string]string{images.Cosign: "mirror.example/cosign:v2.6.5"}})
 	if err != nil {
 		t.Fatal(err)
@@ -118,12 +122,19 @@ func TestQueryShipSignsInTheCosignImageWithTheRegistryBound(t *testing.T) {
 	if _, err := Ship(t.Context(), client, client.Directory(), imgs, ShipOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	conn.AssertNotQueried(t, `from(address:"mirror.example/cosign:v2.6.5")`)
+
+	keyless := ShipOptions{Sign: sign.Inputs{IDToken: client.SetSecret("oidc", "unused: answered by plaintext"), FulcioURL: "https://fulcio.example"}}
+	if _, err := Ship(t.Context(), client, client.Directory(), imgs, keyless); err != nil {
+		t.Fatal(err)
+	}
 	q := conn.AssertQueried(t, `from(address:"mirror.example/cosign:v2.6.5")`, `withServiceBinding(alias:"paved-registry"`,
-		`withExec(args:["cosign","sign","--key","/paved/cosign.key","--tlog-upload=false","--allow-insecure-registry","--allow-http-registry","--yes","paved-registry:5000/paved/paved@`+d.String()+`"]`)
-	for _, frag := range []string{`withSecretVariable(name:"COSIGN_PASSWORD"`, `path:"/paved/cosign.key"`} {
-		if !strings.Contains(q, frag) {
-			t.Errorf("the sign exec lacks %s", frag)
-		}
+		`withExec(args:["cosign","sign","--identity-token","/paved/oidc-token","--fulcio-url","https://fulcio.example"`,
+		`"--allow-insecure-registry","--allow-http-registry","--yes","paved-registry:5000/paved/paved@`+d.String()+`"]`)
+	// the token reaches the engine only as a secret's plaintext
+	outside := regexp.MustCompile(`setSecret\(name:[^)]*\)`).ReplaceAllString(q, "")
+	if !strings.Contains(q, `withMountedSecret(path:"/paved/oidc-token"`) || strings.Contains(outside, tok) {
+		t.Errorf("the token is not a secret file of the sign exec:\n%.600s", q)
 	}
 }
 

@@ -2,6 +2,14 @@ package sign
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,6 +126,17 @@ func TestPavedVerifiesCosignCLISignatures(t *testing.T) {
 	if !v.Passed {
 		t.Fatalf("paved refused what cosign signed: %v", v.Err())
 	}
+
+	// paved signing the same digest with the same key shares cosign's
+	// layout: cosign's signature counts (none added), cosign's
+	// attestations are replaced type by type.
+	res := signAll(t, tr, d, k)
+	if n := layerCount(t, res.SignatureTag); n != 1 {
+		t.Errorf("signature layers after paved signed over cosign: %d, want 1", n)
+	}
+	if n := layerCount(t, res.AttestationTag); n != 3 {
+		t.Errorf("attestation layers after paved attested over cosign: %d, want 3", n)
+	}
 	v, err = Verify(context.Background(), d.String(), Policy{PublicKey: k.pub, MaxSeverity: "MEDIUM"}, fastRegistry)
 	if err != nil {
 		t.Fatal(err)
@@ -195,5 +214,64 @@ func TestCosignCLIVerifiesPavedKeylessTlogEntries(t *testing.T) {
 	env[1] = "SIGSTORE_REKOR_PUBLIC_KEY=" + other
 	if out, err := runCosign(t, bin, env, append(append([]string{"verify"}, common...), d.String())...); err == nil {
 		t.Fatalf("cosign accepted entries from an untrusted log:\n%s", out)
+	}
+}
+
+// Keys that `cosign import-key-pair` takes besides ECDSA P-256: paved signs
+// with them in process, and the cosign CLI verifies the signature and the
+// attestations.
+func TestCosignCLIVerifiesImportedKeyTypes(t *testing.T) {
+	bin := cosignCLI(t)
+	tr := newRegistry(t)
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, priv := range map[string]crypto.Signer{"rsa": rsaKey, "ed25519": edKey, "ecdsa-p384": p384} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			der, err := x509.MarshalPKCS8PrivateKey(priv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain := filepath.Join(dir, "plain.pem")
+			if err := os.WriteFile(plain, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			env := []string{"COSIGN_PASSWORD=imp-pw"}
+			if out, err := runCosign(t, bin, env, "import-key-pair", "--key", plain, "--output-key-prefix", filepath.Join(dir, "imp"), "-y"); err != nil {
+				t.Fatalf("cosign import-key-pair: %v\n%s", err, out)
+			}
+			key, err := os.ReadFile(filepath.Join(dir, "imp.key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := tr.pushRandom(t, "team/"+name, "v1")
+			res, err := SignWith(context.Background(), Credentials{Key: key, Password: []byte("imp-pw")}, Request{
+				Image: d.String(), SBOM: []byte(testSBOM), Registry: fastRegistry,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub := filepath.Join(dir, "imp.pub")
+			if b, err := os.ReadFile(pub); err != nil || string(b) != res.PublicKey {
+				t.Fatalf("public key %q differs from cosign's %q (%v)", res.PublicKey, b, err)
+			}
+			common := []string{"--key", pub, "--insecure-ignore-tlog", "--allow-http-registry"}
+			if out, err := runCosign(t, bin, nil, append(append([]string{"verify"}, common...), d.String())...); err != nil {
+				t.Fatalf("cosign verify: %v\n%s", err, out)
+			}
+			if out, err := runCosign(t, bin, nil, append(append([]string{"verify-attestation", "--type", "cyclonedx"}, common...), d.String())...); err != nil {
+				t.Fatalf("cosign verify-attestation: %v\n%s", err, out)
+			}
+		})
 	}
 }

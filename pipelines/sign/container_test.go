@@ -6,38 +6,37 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paved-ci/paved/internal/fulciotest"
 	"github.com/paved-ci/paved/pipelines/daggertest"
 )
 
-// The engine glue hands cosign its secrets as dagger secrets: the key and
-// the Docker config as mounted secret files readable by the image's user,
-// the password as a secret variable. No exec argument and no plain
-// variable carries one, and every run is kept out of the engine's cache.
+// The engine glue hands cosign its secrets as dagger secrets: the OIDC
+// token and the Docker config as mounted secret files readable by the
+// image's user. No exec argument and no plain variable carries one, and
+// every run is kept out of the engine's cache.
 func TestQueryContainerRunnerPassesSecretsAsSecrets(t *testing.T) {
-	const pw = "SENTINEL-runner-pw-5c1d"
 	const regPW = "SENTINEL-runner-registry-77e2"
+	tok := fulciotest.JWT(map[string]string{"iss": testIssuer, "sub": "repo:acme/app", "email": testEmail})
 	tr := newRegistry(t)
-	k := newKey(t, pw)
 	d := tr.pushRandom(t, "app", "v1")
 	client, conn := daggertest.New(t, daggertest.On("user", "65532"))
 	r := ContainerRunner{Client: client, Image: "mirror.example/cosign@sha256:" + strings.Repeat("c", 64)}
 
-	res, err := SignWith(t.Context(), Credentials{Key: k.priv, Password: []byte(pw)}, Request{
+	res, err := SignWith(t.Context(), Credentials{Keyless: &Keyless{IDToken: []byte(tok), FulcioURL: "https://fulcio.example"}}, Request{
 		Image: d.String(), SBOM: []byte(testSBOM), Registry: Registry{Username: "ci", Password: []byte(regPW)}, Cosign: r,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Mode != ModeKey || res.PublicKey != string(k.pub) {
+	if res.Mode != ModeKeyless || res.PublicKey != "" {
 		t.Fatalf("result %+v", res)
 	}
 	conn.AssertQueried(t, `from(address:"mirror.example/cosign@sha256:cccc`)
-	last := conn.AssertQueried(t, `withExec(args:["cosign","attest","--type","cyclonedx","--predicate","/paved/predicate.json","--replace","--key","/paved/cosign.key","--tlog-upload=false"`,
-		`withExec(args:["cosign","sign","--key","/paved/cosign.key","--tlog-upload=false"`)
+	last := conn.AssertQueried(t, `withExec(args:["cosign","attest","--type","cyclonedx","--predicate","/paved/predicate.json","--replace","--identity-token","/paved/oidc-token"`,
+		`withExec(args:["cosign","sign","--identity-token","/paved/oidc-token"`)
 	for _, frag := range []string{
-		`withMountedSecret(mode:256, owner:"65532", path:"/paved/cosign.key"`,
+		`withMountedSecret(mode:256, owner:"65532", path:"/paved/oidc-token"`,
 		`withMountedSecret(mode:256, owner:"65532", path:"/paved/docker/config.json"`,
-		`withSecretVariable(name:"COSIGN_PASSWORD"`,
 		`withEnvVariable(name:"DOCKER_CONFIG", value:"/paved/docker")`,
 		`withEnvVariable(name:"PAVED_COSIGN_RUN"`,
 		`"--yes","` + d.String() + `"]`,
@@ -51,7 +50,7 @@ func TestQueryContainerRunnerPassesSecretsAsSecrets(t *testing.T) {
 	plain := regexp.MustCompile(`withExec\(args:\[[^\]]*\]|withEnvVariable\([^)]*\)|withNewFile\([^)]*\)`)
 	for _, q := range conn.Queries() {
 		for _, m := range plain.FindAllString(q, -1) {
-			for _, secret := range []string{pw, regPW, "BEGIN ENCRYPTED"} {
+			for _, secret := range []string{tok, regPW} {
 				if strings.Contains(m, secret) {
 					t.Errorf("secret in %s", m)
 				}
@@ -77,24 +76,28 @@ func TestQueryContainerRunnerReportsCosignsFailure(t *testing.T) {
 	}
 }
 
-// The user's key file and password never reach the engine, not even as
-// a secret: cosign gets the key re-encrypted for the run, with a random
-// password, and the public key is still the user's.
+// A key signature is made in this process: the user's key file and
+// password never reach the engine, not even as a secret, and no cosign
+// container runs, yet the signature and attestation are in the registry.
 func TestQueryUserKeyAndPasswordStayInProcess(t *testing.T) {
 	const pw = "SENTINEL-user-pw-4a7e"
 	tr := newRegistry(t)
 	k := newKey(t, pw)
 	d := tr.pushRandom(t, "app", "v1")
 	client, conn := daggertest.New(t)
-	res, err := SignWith(t.Context(), Credentials{Key: k.priv, Password: []byte(pw)}, Request{Image: d.String(), Cosign: ContainerRunner{Client: client, Image: "cosign"}})
+	res, err := SignWith(t.Context(), Credentials{Key: k.priv, Password: []byte(pw)}, Request{Image: d.String(), SBOM: []byte(testSBOM), Cosign: ContainerRunner{Client: client, Image: "cosign"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.PublicKey != string(k.pub) {
 		t.Errorf("public key is not the user's")
 	}
-	body := strings.Split(string(k.priv), "\n")[1] // a line of the encrypted key
-	conn.AssertNotQueried(t, pw)
-	conn.AssertNotQueried(t, body)
-	conn.AssertQueried(t, `withSecretVariable(name:"COSIGN_PASSWORD"`, `path:"/paved/cosign.key"`)
+	if qs := conn.Queries(); len(qs) != 0 {
+		t.Errorf("signing with a key sent %d queries to the engine, want none; first: %.200s", len(qs), qs[0])
+	}
+	for _, tag := range []string{res.SignatureTag, res.AttestationTag} {
+		if !tr.exists(t, tag) {
+			t.Errorf("%s was not pushed", tag)
+		}
+	}
 }

@@ -222,3 +222,21 @@ func checkByName(v *Verdict, name string) (Check, bool) {
 	}
 	return Check{}, false
 }
+
+// layerCount is how many layers the attachment image at tag has.
+func layerCount(t testing.TB, tag string) int {
+	t.Helper()
+	r, err := name.ParseReference(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(r)
+	if err != nil {
+		t.Fatalf("%s: %v", tag, err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(m.Layers)
+}

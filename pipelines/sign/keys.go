@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
@@ -78,60 +80,54 @@ func newPrivateKey() (der, publicPEM []byte, err error) {
 	return der, pem.EncodeToMemory(&pem.Block{Type: publicKeyPEM, Bytes: pub}), nil
 }
 
-// runKey re-encrypts a private key (PKCS#8 DER) for one run: a random
-// password and the lightest scrypt strength cosign accepts. cosign
-// decrypts the key once per call (four per signing), and the user's own
-// key file and password never leave this process.
-func runKey(der []byte) (*KeyPair, error) {
-	pw, err := randomHex(24)
-	if err != nil {
-		return nil, err
-	}
-	password := []byte(pw)
-	enc, err := encrypted.EncryptWithCustomKDFParameters(der, password, encrypted.Legacy)
-	if err != nil {
-		return nil, fmt.Errorf("encrypting the key for this run: %w", err)
-	}
-	return &KeyPair{Private: pem.EncodeToMemory(&pem.Block{Type: sigstorePrivateKeyPEM, Bytes: enc}), Password: password}, nil
-}
-
-// decryptKey decrypts a cosign private key as cosign would and returns it
-// (PKCS#8 DER) with its public key in PEM, so a wrong password or a public
-// key passed by mistake is refused with a clear error before anything is
-// pushed.
-func decryptKey(key, password []byte) (der, publicPEM []byte, err error) {
+// decryptKey decrypts a cosign private key as cosign would, so a wrong
+// password or a public key passed by mistake is refused with a clear
+// error before anything is pushed.
+func decryptKey(key, password []byte) (*keyPair, error) {
 	if len(bytes.TrimSpace(key)) == 0 {
-		return nil, nil, errKey("is empty: pass the content of cosign.key (from `cosign generate-key-pair`)")
+		return nil, errKey("is empty: pass the content of cosign.key (from `cosign generate-key-pair`)")
 	}
 	block, _ := pem.Decode(key)
 	if block == nil {
-		return nil, nil, errKey("is not PEM: pass the content of cosign.key (from `cosign generate-key-pair`), not a path or a public key")
+		return nil, errKey("is not PEM: pass the content of cosign.key (from `cosign generate-key-pair`), not a path or a public key")
 	}
 	if block.Type != cosignPrivateKeyPEM && block.Type != sigstorePrivateKeyPEM {
-		return nil, nil, errKey(fmt.Sprintf("has PEM type %q: want %q or %q (an encrypted cosign private key)",
+		return nil, errKey(fmt.Sprintf("has PEM type %q: want %q or %q (an encrypted cosign private key)",
 			block.Type, sigstorePrivateKeyPEM, cosignPrivateKeyPEM))
 	}
-	der, err = encrypted.Decrypt(block.Bytes, password)
+	der, err := encrypted.Decrypt(block.Bytes, password)
 	if err != nil {
 		// The library's errors describe the structure, not the content.
 		if bytes.Contains([]byte(err.Error()), []byte("decrypt")) {
-			return nil, nil, errKey("cannot be decrypted: the password is wrong or the key is corrupted")
+			return nil, errKey("cannot be decrypted: the password is wrong or the key is corrupted")
 		}
-		return nil, nil, errKey("cannot be loaded: " + err.Error())
+		return nil, errKey("cannot be loaded: " + err.Error())
 	}
+	return loadKey(der)
+}
+
+// loadKey loads a PKCS#8 DER private key of a type cosign signs with.
+func loadKey(der []byte) (*keyPair, error) {
 	priv, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
-		return nil, nil, errKey("cannot be loaded: the decrypted content is not a PKCS#8 private key")
+		return nil, errKey("cannot be loaded: the decrypted content is not a PKCS#8 private key")
 	}
-	signer, ok := priv.(crypto.Signer)
-	if !ok {
-		return nil, nil, errKey("cannot be loaded: unsupported key type")
+	var signer crypto.Signer
+	switch k := priv.(type) {
+	case *ecdsa.PrivateKey:
+		signer = k
+	case *rsa.PrivateKey:
+		signer = k
+	case ed25519.PrivateKey:
+		signer = k
+	default:
+		return nil, errKey(fmt.Sprintf("has an unsupported key type %T: want ECDSA, RSA or Ed25519, as cosign", priv))
 	}
 	pub, err := x509.MarshalPKIXPublicKey(signer.Public())
 	if err != nil {
-		return nil, nil, errKey("cannot be loaded: " + err.Error())
+		return nil, errKey("cannot be loaded: " + err.Error())
 	}
-	return der, pem.EncodeToMemory(&pem.Block{Type: publicKeyPEM, Bytes: pub}), nil
+	return &keyPair{priv: signer, public: pem.EncodeToMemory(&pem.Block{Type: publicKeyPEM, Bytes: pub})}, nil
 }
 
 // randomHex is n random bytes in hex: a run's nonce, a run key's password.

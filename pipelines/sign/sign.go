@@ -1,13 +1,15 @@
-// Package sign is paved's Sign stage core: it signs an image by digest
-// with the cosign CLI, attaches signed in-toto attestations (CycloneDX
-// SBOM, vulnerability scan, SLSA provenance v1) in cosign's registry layout
-// (sha256-<hex>.sig / .att tags), and verifies all of it against a policy
-// so it can gate a deploy.
+// Package sign is paved's Sign stage core: it signs an image by digest,
+// attaches signed in-toto attestations (CycloneDX SBOM, vulnerability
+// scan, SLSA provenance v1) in cosign's registry layout (sha256-<hex>.sig
+// / .att tags), and verifies all of it against a policy so it can gate a
+// deploy.
 //
-// paved decides what is signed and judges the verdict; cosign (a pinned
-// container in the pipeline, the binary on a host) does the cryptography,
-// Fulcio, Rekor and the pushes. Nothing here needs a Dagger engine:
-// stage.go and container.go are the thin Dagger glue.
+// A key (or an ephemeral key) signs in this process (attach.go); keyless
+// signing and every verification run the cosign CLI (a pinned container in
+// the pipeline, the binary on a host), which does Fulcio, Rekor and the
+// checks. paved decides what is signed and judges the verdict. Nothing
+// here needs a Dagger engine: stage.go and container.go are the thin
+// Dagger glue.
 package sign
 
 import (
@@ -25,8 +27,7 @@ import (
 // ephemeral key for local runs.
 type Credentials struct {
 	// Key is the content of an encrypted cosign private key; Password
-	// decrypts it. Both stay in this process: cosign gets a copy of the
-	// key encrypted for the run (runKey).
+	// decrypts it. Both stay in this process, which signs with the key.
 	Key      []byte
 	Password []byte
 	// Keyless signs with a short-lived Fulcio certificate for an OIDC token.
@@ -48,7 +49,8 @@ type Request struct {
 	// Annotations go into the signature payload (cosign -a key=value).
 	Annotations map[string]string
 	Registry    Registry
-	// Cosign runs the cosign CLI; nil runs the binary on this machine.
+	// Cosign runs the cosign CLI for keyless signing; nil runs the binary
+	// on this machine. Signing with a key runs no cosign.
 	Cosign Runner
 }
 
@@ -70,13 +72,14 @@ type Result struct {
 	AttestationTag string   `json:"attestationTag,omitempty"`
 }
 
-// signer is how the cosign calls sign: the flags and the secrets they read.
+// signer signs: with a key in this process, or keyless through cosign.
 type signer struct {
-	mode   Mode
-	public []byte // PEM, key and ephemeral modes
-	call   Call   // args, env and files shared by every sign/attest call
-	hide   [][]byte
-	fulcio string // keyless: the Fulcio URL
+	mode Mode
+	key  *keyPair // key and ephemeral modes
+	call Call     // keyless: args, env and files of every sign/attest call
+	hide [][]byte
+	// fulcio is the keyless Fulcio URL.
+	fulcio string
 }
 
 func newSigner(ctx context.Context, creds Credentials) (*signer, error) {
@@ -84,40 +87,26 @@ func newSigner(ctx context.Context, creds Credentials) (*signer, error) {
 	case len(creds.Key) > 0 && creds.Keyless != nil:
 		return nil, errors.New("signing: both a key and keyless OIDC were given: pass one")
 	case len(creds.Key) > 0:
-		return keySigner(creds.Key, creds.Password)
+		k, err := decryptKey(creds.Key, creds.Password)
+		if err != nil {
+			return nil, err
+		}
+		return &signer{mode: ModeKey, key: k, hide: [][]byte{creds.Password}}, nil
 	case len(creds.Password) > 0:
 		return nil, errors.New("signing: a key password was given without a key: pass the cosign private key too")
 	case creds.Keyless != nil:
 		return keylessSigner(ctx, *creds.Keyless)
 	default:
-		der, pub, err := newPrivateKey()
+		der, _, err := newPrivateKey()
 		if err != nil {
 			return nil, err
 		}
-		return derSigner(ModeEphemeral, der, pub, nil)
+		k, err := loadKey(der)
+		if err != nil {
+			return nil, err
+		}
+		return &signer{mode: ModeEphemeral, key: k}, nil
 	}
-}
-
-// keySigner checks the user's key, which cosign then gets re-encrypted
-// for this run (runKey).
-func keySigner(key, password []byte) (*signer, error) {
-	der, pub, err := decryptKey(key, password)
-	if err != nil {
-		return nil, err
-	}
-	return derSigner(ModeKey, der, pub, password)
-}
-
-func derSigner(mode Mode, der, pub, password []byte) (*signer, error) {
-	run, err := runKey(der)
-	if err != nil {
-		return nil, err
-	}
-	s := &signer{mode: mode, public: pub, hide: [][]byte{password, run.Password}}
-	s.call.Args = []string{"--key", Dir + "/cosign.key", "--tlog-upload=false"}
-	setSecretFile(&s.call, "cosign.key", run.Private)
-	s.call.SecretEnv = map[string][]byte{"COSIGN_PASSWORD": run.Password}
-	return s, nil
 }
 
 // SignWith signs req.Image and attaches the attestations with the signer
@@ -153,60 +142,41 @@ func SignWith(ctx context.Context, creds Credentials, req Request) (*Result, err
 		return nil, req.Registry.registryError("finding the image to sign", digest, err)
 	}
 
-	type att struct {
-		typ, predicateType string
-		predicate          func() ([]byte, error)
+	var atts []predicate
+	add := func(typ, predicateType string, make func() ([]byte, error)) error {
+		b, err := make()
+		if err != nil {
+			return err
+		}
+		atts = append(atts, predicate{typ, predicateType, b})
+		return nil
 	}
-	var todo []att
 	if req.SBOM != nil {
-		todo = append(todo, att{"cyclonedx", PredicateCycloneDX, func() ([]byte, error) { return sbomPredicate(req.SBOM) }})
+		if err := add("cyclonedx", PredicateCycloneDX, func() ([]byte, error) { return sbomPredicate(req.SBOM) }); err != nil {
+			return nil, err
+		}
 	}
 	if req.Vuln != nil {
-		todo = append(todo, att{"vuln", PredicateVuln, req.Vuln.predicate})
+		if err := add("vuln", PredicateVuln, req.Vuln.predicate); err != nil {
+			return nil, err
+		}
 	}
 	if req.Provenance != nil {
-		todo = append(todo, att{"slsaprovenance1", PredicateProvenance, req.Provenance.predicate})
-	}
-	var calls []Call
-	var types []string
-	for _, a := range todo {
-		pred, err := a.predicate()
-		if err != nil {
+		if err := add("slsaprovenance1", PredicateProvenance, req.Provenance.predicate); err != nil {
 			return nil, err
 		}
-		c := s.with("attest", "--type", a.typ, "--predicate", Dir+"/predicate.json", "--replace")
-		setFile(&c, "predicate.json", pred)
-		calls = append(calls, c)
-		types = append(types, a.predicateType)
 	}
-	sig := s.with("sign")
-	for _, k := range sortedKeys(req.Annotations) {
-		sig.Args = append(sig.Args, "-a", k+"="+req.Annotations[k])
+	if s.key != nil {
+		err = s.key.signAll(digest, atts, req.Annotations, req.Registry, ropts)
+	} else {
+		err = s.cosignAll(ctx, digest, atts, req)
 	}
-	calls = append(calls, sig)
-	for i := range calls {
-		if err := req.Registry.cosignAccess(&calls[i], digest.RegistryStr()); err != nil {
-			return nil, err
-		}
-		calls[i].Args = append(calls[i].Args, "--yes", digest.String())
+	if err != nil {
+		return nil, err
 	}
-
-	if _, err := runnerOr(req.Cosign).Run(ctx, calls); err != nil {
-		what := "signing"
-		var ce *CallError
-		switch {
-		case !errors.As(err, &ce) || len(calls) == 1:
-		case ce.Index < 0:
-			what = "pushing attestations and the signature (rerun to complete)"
-		case ce.Index < len(calls)-1:
-			what = "pushing attestations (no signature was pushed)"
-		default:
-			what = "pushing the signature (attestations are pushed; rerun to complete)"
-		}
-		if s.mode == ModeKeyless && ce != nil && strings.Contains(ce.Stderr, "Fulcio") {
-			return nil, fmt.Errorf("keyless: getting a certificate from Fulcio at %s (%s %s): %s", s.fulcio, what, digest, lastLine(scrubAll(ce.Stderr, s.hide)))
-		}
-		return nil, req.Registry.cosignError(what, digest, err, s.hide...)
+	types := make([]string, len(atts))
+	for i, a := range atts {
+		types[i] = a.predicateType
 	}
 	res := &Result{
 		Image:        digest.String(),
@@ -218,8 +188,8 @@ func SignWith(ctx context.Context, creds Credentials, req Request) (*Result, err
 	if len(types) > 0 {
 		res.AttestationTag = digest.Repository.Tag(tagFor(digest, "att")).String()
 	}
-	if s.mode != ModeKeyless {
-		res.PublicKey = string(s.public)
+	if s.key != nil {
+		res.PublicKey = string(s.key.public)
 	}
 	if s.mode == ModeEphemeral {
 		res.Note = EphemeralNote
@@ -227,8 +197,62 @@ func SignWith(ctx context.Context, creds Credentials, req Request) (*Result, err
 	return res, nil
 }
 
-// with is a sign or attest call carrying the signer's flags and secrets.
-func (s *signer) with(args ...string) Call { return s.call.after(args...) }
+// cosignAll has cosign push the attestations, then the signature.
+func (s *signer) cosignAll(ctx context.Context, digest name.Digest, atts []predicate, req Request) error {
+	var calls []Call
+	for _, a := range atts {
+		c := s.call.after("attest", "--type", a.typ, "--predicate", Dir+"/predicate.json", "--replace")
+		setFile(&c, "predicate.json", a.predicate)
+		calls = append(calls, c)
+	}
+	sig := s.call.after("sign")
+	for _, k := range sortedKeys(req.Annotations) {
+		sig.Args = append(sig.Args, "-a", k+"="+req.Annotations[k])
+	}
+	calls = append(calls, sig)
+	for i := range calls {
+		if err := req.Registry.cosignAccess(&calls[i], digest.RegistryStr()); err != nil {
+			return err
+		}
+		calls[i].Args = append(calls[i].Args, "--yes", digest.String())
+	}
+	_, err := runnerOr(req.Cosign).Run(ctx, calls)
+	if err == nil {
+		return nil
+	}
+	what := "signing"
+	var ce *CallError
+	switch {
+	case !errors.As(err, &ce) || len(calls) == 1:
+	case ce.Index < 0:
+		what = "pushing attestations and the signature (rerun to complete)"
+	case ce.Index < len(calls)-1:
+		what = "pushing attestations (no signature was pushed)"
+	default:
+		what = "pushing the signature (attestations are pushed; rerun to complete)"
+	}
+	if ce != nil && strings.Contains(ce.Stderr, "Fulcio") {
+		return fmt.Errorf("keyless: getting a certificate from Fulcio at %s (%s %s): %s", s.fulcio, what, digest, lastLine(scrubAll(ce.Stderr, s.hide)))
+	}
+	return req.Registry.cosignError(what, digest, err, s.hide...)
+}
+
+// signAll pushes the attestations, then the signature.
+func (k *keyPair) signAll(digest name.Digest, atts []predicate, annotations map[string]string, reg Registry, ropts []remote.Option) error {
+	if len(atts) > 0 {
+		if err := k.attest(digest, atts, ropts); err != nil {
+			return reg.registryError("pushing attestations (no signature was pushed)", digest, err)
+		}
+	}
+	if err := k.sign(digest, annotations, ropts); err != nil {
+		what := "pushing the signature"
+		if len(atts) > 0 {
+			what = "pushing the signature (attestations are pushed; rerun to complete)"
+		}
+		return reg.registryError(what, digest, err)
+	}
+	return nil
+}
 
 func sbomPredicate(b []byte) ([]byte, error) {
 	var probe struct {

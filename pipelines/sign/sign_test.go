@@ -382,6 +382,15 @@ func TestRerunReplacesAttestations(t *testing.T) {
 	if len(m.Layers) != 3 {
 		t.Fatalf("attestation layers after rerun: %d, want 3", len(m.Layers))
 	}
+	// The same key signing the same digest again adds no signature.
+	if n := layerCount(t, res.SignatureTag); n != 1 {
+		t.Fatalf("signature layers after rerun: %d, want 1", n)
+	}
+	// Another key's signature is added beside it.
+	signAll(t, tr, d, newKey(t, "pw2"))
+	if n := layerCount(t, res.SignatureTag); n != 2 {
+		t.Fatalf("signature layers after another key signed: %d, want 2", n)
+	}
 	// A newer scan replaces the older: the verdict follows it.
 	_, err = SignWith(context.Background(), Credentials{Key: k.priv, Password: k.pass}, Request{Image: d.String(), Vuln: testVuln("CRITICAL"), Registry: fastRegistry})
 	if err != nil {

@@ -47,7 +47,8 @@ type Inputs struct {
 	// RegistryCA is a PEM bundle trusted besides the system roots.
 	RegistryCA  []byte
 	Annotations map[string]string
-	// Cosign runs the cosign CLI: a ContainerRunner in module code.
+	// Cosign runs the cosign CLI for keyless signing: a ContainerRunner in
+	// module code.
 	Cosign Runner
 }
 
@@ -129,7 +130,8 @@ type Access struct {
 	Password     *dagger.Secret
 	DockerConfig *dagger.Secret
 	Conn         regconn.Options
-	// Cosign runs the cosign CLI: a ContainerRunner in module code.
+	// Cosign runs the cosign CLI for keyless signing: a ContainerRunner in
+	// module code.
 	Cosign Runner
 }
 
