@@ -263,6 +263,21 @@ func (k *keyPair) sign(d name.Digest, annotations map[string]string, ropts []rem
 	return write(tag, img, []attachment{{static.NewLayer(payload, simpleSigningMediaType), map[string]string{sigAnnotation: base64.StdEncoding.EncodeToString(sig)}}}, ropts)
 }
 
+// reuse shares one authenticated transport for reads and one for writes
+// among the calls given these options: each remote call would otherwise
+// ping the registry and fetch a token again (five times for a signing).
+func reuse(ropts []remote.Option) []remote.Option {
+	pl, err := remote.NewPuller(ropts...)
+	if err != nil {
+		return ropts
+	}
+	ps, err := remote.NewPusher(ropts...)
+	if err != nil {
+		return ropts
+	}
+	return append(ropts[:len(ropts):len(ropts)], remote.Reuse(pl), remote.Reuse(ps))
+}
+
 // predicate is one attestation to attach.
 type predicate struct {
 	typ, predicateType string

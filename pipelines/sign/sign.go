@@ -138,6 +138,7 @@ func SignWith(ctx context.Context, creds Credentials, req Request) (*Result, err
 	if err != nil {
 		return nil, err
 	}
+	ropts = reuse(ropts)
 	if _, err := remote.Head(digest, ropts...); err != nil {
 		return nil, req.Registry.registryError("finding the image to sign", digest, err)
 	}

@@ -611,3 +611,27 @@ func mustRef(t *testing.T, s string) name.Reference {
 	}
 	return r
 }
+
+// A key signing reads and writes through two reused transports: the
+// registry is pinged (and a token fetched) once to read and once to
+// write, not once per request.
+func TestKeySigningReusesRegistryConnections(t *testing.T) {
+	tr := newRegistry(t)
+	k := newKey(t, "pw")
+	d := tr.pushRandom(t, "app", "v1")
+	tr.mu.Lock()
+	tr.urls = nil
+	tr.mu.Unlock()
+	signAll(t, tr, d, k)
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	pings := 0
+	for _, u := range tr.urls {
+		if u == "/v2/" {
+			pings++
+		}
+	}
+	if pings > 2 || len(tr.urls) < 5 {
+		t.Errorf("%d pings among %d requests, want at most 2: %v", pings, len(tr.urls), tr.urls)
+	}
+}
