@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 
 	"dagger.io/dagger"
 
@@ -44,11 +45,29 @@ type shipRun struct {
 	publish  publish.ShipOptions
 	sign     sign.Stage
 	prepared *publish.ShipPrepared
+	// registry waits for the embedded registry, started beside the
+	// first stages (nil: publish.Embedded was given).
+	registry func() (*publish.Embedded, error)
+}
+
+// embedded is the run's registry, once it has started.
+func (r *shipRun) embedded() (*publish.Embedded, error) {
+	if r.registry != nil {
+		emb, err := r.registry()
+		if err != nil {
+			return nil, err
+		}
+		r.publish.Embedded = emb
+	}
+	return r.publish.Embedded, nil
 }
 
 // prepare pushes the image once and copies it by digest into every target
 // (no tag yet), and records it.
 func (r *shipRun) prepare(ctx context.Context, st *pipeline.State) error {
+	if _, err := r.embedded(); err != nil {
+		return err
+	}
 	o := r.publish
 	o.Git = st.Git
 	if o.Images == nil {
@@ -177,20 +196,22 @@ func Ship(ctx context.Context, client *dagger.Client, src *dagger.Directory, img
 	}
 	if run.publish.Embedded == nil {
 		// the engine pushes here; the module copies to the targets by
-		// digest, signs, then tags (or, with no target, this is it)
-		emb, err := publish.StartRegistry(ctx, client, imgs)
-		if err != nil {
-			return nil, err
-		}
-		run.publish.Embedded = emb
+		// digest, signs, then tags (or, with no target, this is it). It
+		// starts while the first stages run: only sign needs it.
+		run.registry = sync.OnceValues(func() (*publish.Embedded, error) {
+			return publish.StartRegistry(ctx, client, imgs)
+		})
+		go run.registry()
 	}
-	out.Embedded = run.publish.Embedded
 	st := pipeline.NewState(client, src, imgs, gitmeta.Info{})
 	st.Results.Builder = b.Name()
 	forbid, _ := Mandated(opts.Options) // checked by Validate
 	st.Skip, st.ForbidSkip = set(opts.Skip), set(forbid)
 	runErr, err := runWithGit(ctx, stages, st, opts.Git)
 	if err != nil {
+		return nil, err
+	}
+	if out.Embedded, err = run.embedded(); err != nil && runErr == nil {
 		return nil, err
 	}
 	out.Outcome = &Outcome{State: st, Err: runErr}
