@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 
 	"dagger.io/dagger"
 
@@ -122,15 +123,23 @@ func Package(client *dagger.Client, p *Plan, pl Platform, bin *dagger.File) *dag
 
 // CheckPlatforms compares each variant's platform with the one asked for;
 // base names the image at fault and hint says how to fix it.
+// The variants are asked at once: the answer waits for each build, and
+// one at a time the platforms would build one after the other.
 func CheckPlatforms(ctx context.Context, base, hint string, steps []Step, variants []*dagger.Container) error {
-	var bad []string
+	got := make([]dagger.Platform, len(variants))
+	errs := make([]error, len(variants))
+	var wg sync.WaitGroup
 	for i, v := range variants {
-		got, err := v.Platform(ctx)
-		if err != nil {
-			return fmt.Errorf("building the %s variant: %w", steps[i].Platform, err)
+		wg.Go(func() { got[i], errs[i] = v.Platform(ctx) })
+	}
+	wg.Wait()
+	var bad []string
+	for i := range variants {
+		if errs[i] != nil {
+			return fmt.Errorf("building the %s variant: %w", steps[i].Platform, errs[i])
 		}
-		if !samePlatform(string(got), steps[i].Platform) {
-			bad = append(bad, fmt.Sprintf("%s (came out as %s)", steps[i].Platform, got))
+		if !samePlatform(string(got[i]), steps[i].Platform) {
+			bad = append(bad, fmt.Sprintf("%s (came out as %s)", steps[i].Platform, got[i]))
 		}
 	}
 	if len(bad) > 0 {

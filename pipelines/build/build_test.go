@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -282,4 +283,36 @@ func TestQueryGoBuildMountsOnlyTheModuleAndItsReplaces(t *testing.T) {
 	}
 	conn.AssertQueried(t, `withDirectory(exclude:[".git"], path:".", source:"id`, `:host.directory(path:\"/repo\")")`)
 	conn.AssertQueried(t, `filter(include:["**/go.mod","**/go.sum","go.work","go.work.sum"])`)
+}
+
+// The platforms build at once: the variants' platforms are asked
+// together, so each answer (which waits for that build) can overlap the
+// other. Here each answer waits until both questions have come.
+func TestQueryPlatformsBuildConcurrently(t *testing.T) {
+	var mu sync.Mutex
+	asked := 0
+	both := make(chan struct{})
+	barrier := func(l daggertest.Leaf) (any, bool) {
+		if l.Name() != "platform" {
+			return nil, false
+		}
+		mu.Lock()
+		asked++
+		if asked == 2 {
+			close(both)
+		}
+		mu.Unlock()
+		select {
+		case <-both:
+		case <-time.After(5 * time.Second):
+			return "linux/s390x", true // fails the platform check
+		}
+		return strings.Trim(l.Arg(0, "platform"), `"`), true
+	}
+	client, _ := daggertest.New(t, existsAnswer(), barrier)
+	opts := GoOptions{}
+	p, _ := NewPlan(opts, testGit)
+	if _, err := Go(t.Context(), client, client.Directory(), p, opts); err != nil {
+		t.Fatalf("the second platform was asked only after the first answered: %v", err)
+	}
 }
