@@ -170,3 +170,47 @@ func TestStageSkipsOnlyWithNothingToScan(t *testing.T) {
 		t.Error("scan is the mandated stage named scan")
 	}
 }
+
+// Misconfiguration checks run on the first platform's variant only: the
+// others scan for vulnerabilities and secrets. A platform policy that
+// requires misconfig still passes for them, and their summary says where
+// those checks ran.
+func TestQueryMisconfigurationChecksRunOnceAcrossPlatforms(t *testing.T) {
+	exc := "exceptions:\n" +
+		"  - {id: CVE-2021-44906, package: minimist, reason: r, owner: o, expires: 2027-01-01}\n" +
+		"  - {id: github-pat, path: deploy/ci.env, reason: r, owner: o, expires: 2027-01-01}\n" +
+		"  - {id: CVE-2021-23337, package: lodash, reason: r, owner: o, expires: 2027-01-01}\n" +
+		"  - {id: CVE-2021-38561, package: golang.org/x/text, reason: r, owner: o, expires: 2027-01-01}\n" +
+		"  - {id: CVE-2022-32149, package: golang.org/x/text, reason: r, owner: o, expires: 2027-01-01}\n" +
+		"  - {id: CVE-2020-26160, package: github.com/dgrijalva/jwt-go, reason: r, owner: o, expires: 2027-01-01}\n" +
+		"  - {id: DS-0002, path: Dockerfile, reason: r, owner: o, expires: 2027-01-01}\n"
+	client, conn := daggertest.New(t, append(stageAnswers(t, exc), daggertest.On("platform", "linux/arm64"))...)
+	st := pipeline.NewState(client, client.Directory(), images.MustDefault(), gitmeta.Info{})
+	st.Variants = []*dagger.Container{
+		client.Container(dagger.ContainerOpts{Platform: "linux/amd64"}).From("registry.example.com/app:1"),
+		client.Container(dagger.ContainerOpts{Platform: "linux/arm64"}).From("registry.example.com/app:1"),
+	}
+	stage := scan.Stage{
+		Opts:     scan.Options{Offline: true},
+		Platform: []byte("threshold: HIGH\nrequiredScanners: [vuln, secret, misconfig]\n"), PlatformName: "platform.yaml",
+		Now: func() time.Time { return time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC) },
+	}
+	if err := stage.Run(t.Context(), st); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	all := conn.All()
+	if n := strings.Count(all, `"--scanners","vuln,secret,misconfig"`); n != 1 {
+		t.Errorf("%d scans with misconfiguration checks, want 1", n)
+	}
+	if n := strings.Count(all, `"--scanners","vuln,secret"`); n != 1 {
+		t.Errorf("%d scans without them, want 1", n)
+	}
+	if st.Reports[scan.KindSummary+"-image-linux-arm64"] == nil {
+		t.Fatalf("no summary for the arm64 variant: %v", st.Reports)
+	}
+	// the summary is written into the results; reading it sends its text
+	if _, err := st.Reports[scan.KindSummary+"-image-linux-arm64"].Contents(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	conn.AssertQueried(t, "Misconfiguration checks ran once, on the first platform")
+}
