@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -101,6 +102,7 @@ func statement(d name.Digest, predicateType string, predicate []byte) ([]byte, e
 	if err := json.Compact(&compact, predicate); err != nil {
 		return nil, fmt.Errorf("%s predicate is not JSON: %w", predicateType, err)
 	}
+	algo, hex, _ := strings.Cut(d.DigestStr(), ":")
 	type subject struct {
 		Name   string            `json:"name"`
 		Digest map[string]string `json:"digest"`
@@ -110,7 +112,7 @@ func statement(d name.Digest, predicateType string, predicate []byte) ([]byte, e
 		PredicateType string          `json:"predicateType"`
 		Subject       []subject       `json:"subject"`
 		Predicate     json.RawMessage `json:"predicate"`
-	}{inTotoStatementV01, predicateType, []subject{{d.Repository.Name(), map[string]string{"sha256": d.Identifier()[len("sha256:"):]}}}, compact.Bytes()})
+	}{inTotoStatementV01, predicateType, []subject{{d.Repository.Name(), map[string]string{algo: hex}}}, compact.Bytes()})
 }
 
 // envelope signs payload into a DSSE envelope (pre-authentication

@@ -77,8 +77,9 @@ type signer struct {
 	mode Mode
 	key  *keyPair // key and ephemeral modes
 	call Call     // keyless: args, env and files of every sign/attest call
-	hide [][]byte
-	// fulcio is the keyless Fulcio URL.
+	// hide and fulcio are keyless: the token no message may show, and
+	// the Fulcio URL.
+	hide   [][]byte
 	fulcio string
 }
 
@@ -91,7 +92,7 @@ func newSigner(ctx context.Context, creds Credentials) (*signer, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &signer{mode: ModeKey, key: k, hide: [][]byte{creds.Password}}, nil
+		return &signer{mode: ModeKey, key: k}, nil
 	case len(creds.Password) > 0:
 		return nil, errors.New("signing: a key password was given without a key: pass the cosign private key too")
 	case creds.Keyless != nil:
