@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -140,7 +141,8 @@ func (st Stage) Run(ctx context.Context, s *pipeline.State) error {
 	// run once, on the first variant. Loading trivy's checks costs about
 	// 1.6 s per run.
 	others := sc
-	if rest := without(opts.ScannerList(), "misconfig"); len(rest) < len(opts.ScannerList()) && len(rest) > 0 {
+	all := opts.ScannerList()
+	if rest := slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == "misconfig" }); len(rest) < len(all) && len(rest) > 0 {
 		o := opts
 		o.Scanners = rest
 		others = &Scanner{Client: s.Client, Images: s.Images, Opts: o}
@@ -359,17 +361,6 @@ func policySource(e policy.Effective) string {
 		return e.App + ", " + e.Platform
 	}
 	return e.Platform
-}
-
-// without is list minus drop, in order.
-func without(list []string, drop string) []string {
-	var out []string
-	for _, s := range list {
-		if s != drop {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // MergeScanners is a followed by the scanners of b it lacks.
