@@ -130,7 +130,7 @@ func loadKey(der []byte) (*keyPair, error) {
 	return &keyPair{priv: signer, public: pem.EncodeToMemory(&pem.Block{Type: publicKeyPEM, Bytes: pub})}, nil
 }
 
-// randomHex is n random bytes in hex: a run's nonce, a run key's password.
+// randomHex is n random bytes in hex: a cosign run's nonce.
 func randomHex(n int) (string, error) {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
