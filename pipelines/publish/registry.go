@@ -205,6 +205,12 @@ func (p *Publisher) Inspect(ctx context.Context, repos []string, ts []tags.Tag) 
 	if err != nil {
 		return nil, err
 	}
+	return p.inspect(ctx, puller, rs, ts)
+}
+
+// inspect is Inspect through a given puller (one ping and token per
+// registry for a whole publish).
+func (p *Publisher) inspect(ctx context.Context, puller *remote.Puller, rs []name.Repository, ts []tags.Tag) (State, error) {
 	st := State{}
 	for _, r := range rs {
 		m := map[string]string{}
@@ -248,6 +254,9 @@ type Prepared struct {
 	img   remote.Taggable
 	steps []step
 	rs    []name.Repository
+	// the transports Prepare authenticated, reused by Finish
+	puller *remote.Puller
+	pusher *remote.Pusher
 }
 
 // Digest is the image's digest in every target (after annotations).
@@ -313,7 +322,7 @@ func (p *Publisher) Prepare(ctx context.Context, req Request) (*Prepared, error)
 
 	before := req.Before
 	if before == nil {
-		if before, err = p.Inspect(ctx, req.Repos, req.Tags); err != nil {
+		if before, err = p.inspect(ctx, puller, rs, req.Tags); err != nil {
 			return pr, err
 		}
 	}
@@ -362,7 +371,7 @@ func (p *Publisher) Prepare(ctx context.Context, req Request) (*Prepared, error)
 			res.Copied = append(res.Copied, r.Name())
 		}
 	}
-	pr.img, pr.steps = img, steps
+	pr.img, pr.steps, pr.puller, pr.pusher = img, steps, puller, pusher
 	return pr, nil
 }
 
@@ -370,14 +379,16 @@ func (p *Publisher) Prepare(ctx context.Context, req Request) (*Prepared, error)
 // one back.
 func (p *Publisher) Finish(ctx context.Context, pr *Prepared) (Result, error) {
 	res := pr.res
-	opts := p.options(ctx)
-	puller, err := remote.NewPuller(opts...)
-	if err != nil {
-		return res, err
-	}
-	pusher, err := remote.NewPusher(opts...)
-	if err != nil {
-		return res, err
+	puller, pusher := pr.puller, pr.pusher
+	if puller == nil || pusher == nil {
+		opts := p.options(ctx)
+		var err error
+		if puller, err = remote.NewPuller(opts...); err != nil {
+			return res, err
+		}
+		if pusher, err = remote.NewPusher(opts...); err != nil {
+			return res, err
+		}
 	}
 	img, steps := pr.img, pr.steps
 	for _, s := range steps {
