@@ -14,7 +14,7 @@ const containerDir = "/paved"
 
 // ContainerRunner runs cosign calls in a container of Image (the images
 // table's "cosign") through the engine. Secrets become dagger secrets
-// (mounted files, secret variables): never an argument, a plain variable
+// (mounted secret files): never an argument, a plain variable
 // or a layer. Each run carries a fresh nonce, so the engine never answers
 // a signing or a verification from its cache.
 type ContainerRunner struct {
@@ -93,13 +93,10 @@ func failedCall(cmds [][]string, failed []string) int {
 }
 
 // prepare drops the previous call's variables and adds this call's files,
-// secrets and variables.
+// secret files and variables.
 func (r ContainerRunner) prepare(c *dagger.Container, prev, call Call, user, id string) *dagger.Container {
 	for k := range prev.Env {
 		c = c.WithoutEnvVariable(k)
-	}
-	for k := range prev.SecretEnv {
-		c = c.WithoutSecretVariable(k)
 	}
 	for _, name := range sortedKeys(call.Files) {
 		c = c.WithNewFile(containerDir+"/"+name, string(call.Files[name]))
@@ -114,9 +111,6 @@ func (r ContainerRunner) prepare(c *dagger.Container, prev, call Call, user, id 
 	}
 	for _, k := range sortedKeys(call.Env) {
 		c = c.WithEnvVariable(k, expandContainer(call.Env[k]))
-	}
-	for _, k := range sortedKeys(call.SecretEnv) {
-		c = c.WithSecretVariable(k, r.Client.SetSecret("paved-cosign-"+id+"-"+k, string(call.SecretEnv[k])))
 	}
 	return c
 }

@@ -34,8 +34,6 @@ type Call struct {
 	// SecretFiles are written under Dir as secrets: a key, an OIDC token,
 	// a Docker config.
 	SecretFiles map[string][]byte
-	// SecretEnv are secret variables, e.g. COSIGN_PASSWORD.
-	SecretEnv map[string][]byte
 }
 
 // after is a copy of c with args before its own: a subcommand and its
@@ -46,7 +44,6 @@ func (c Call) after(args ...string) Call {
 		Env:         maps.Clone(c.Env),
 		Files:       maps.Clone(c.Files),
 		SecretFiles: maps.Clone(c.SecretFiles),
-		SecretEnv:   maps.Clone(c.SecretEnv),
 	}
 }
 
@@ -152,9 +149,6 @@ func (l LocalRunner) run(ctx context.Context, bin string, c Call) ([]byte, error
 	cmd.Env = append([]string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}, l.Env...)
 	for _, k := range sortedKeys(c.Env) {
 		cmd.Env = append(cmd.Env, k+"="+expand(c.Env[k]))
-	}
-	for _, k := range sortedKeys(c.SecretEnv) {
-		cmd.Env = append(cmd.Env, k+"="+string(c.SecretEnv[k]))
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
