@@ -53,9 +53,17 @@ func (Builder) Stages(o builder.Options) ([]pipeline.Stage, error) {
 	if _, err := test.Args(to); err != nil {
 		return nil, err
 	}
+	// The tests wait for the build to compile their platform's packages
+	// (not the race detector's, which are others): at once, both would
+	// compile them.
+	compiled := pipeline.NewSignal()
+	after := compiled
+	if o.Race {
+		after = nil
+	}
 	return []pipeline.Stage{
-		build.Stage{Opts: bo},
+		build.Stage{Opts: bo, Compiled: compiled},
 		test.LintStage{Opts: test.LintOptions{Dir: o.Dir, Env: o.Env, Netrc: o.Netrc, Images: o.Images}, Enabled: o.Lint},
-		test.Stage{Opts: to},
+		test.Stage{Opts: to, After: after},
 	}, nil
 }
