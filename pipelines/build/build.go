@@ -67,26 +67,6 @@ func CheckGoSource(ctx context.Context, src *dagger.Directory, p *Plan) error {
 // silently gives an amd64 container when the base image lacks the
 // requested platform and a multi-arch publish would then be single-arch.
 func Go(ctx context.Context, client *dagger.Client, src *dagger.Directory, p *Plan, opts GoOptions) ([]*dagger.Container, error) {
-	compiled, err := compile(ctx, client, src, p, opts)
-	if err != nil {
-		return nil, err
-	}
-	var variants []*dagger.Container
-	for i, st := range p.Steps {
-		bin := compiled[i].WithExec(st.Args).File(st.Output)
-		variants = append(variants, Package(client, p, st.Platform, bin))
-	}
-	hint := fmt.Sprintf("use a multi-platform base image (override the %q image) or drop these platforms", images.Runtime)
-	if err := CheckPlatforms(ctx, "base image "+p.BaseImage, hint, p.Steps, variants); err != nil {
-		return nil, err
-	}
-	return variants, nil
-}
-
-// compile returns, per step, the toolchain container after the step's
-// Compile. Go links on top of it; HeadStart runs it before git is read.
-// Both get it from here, so the engine sees one exec and runs it once.
-func compile(ctx context.Context, client *dagger.Client, src *dagger.Directory, p *Plan, opts GoOptions) ([]*dagger.Container, error) {
 	if err := CheckGoSource(ctx, src, p); err != nil {
 		return nil, err
 	}
@@ -103,50 +83,20 @@ func compile(ctx context.Context, client *dagger.Client, src *dagger.Directory, 
 		// mounted: a cache hit until they change.
 		WithExec([]string{"go", "mod", "download"}).
 		WithMountedDirectory(gotool.SrcPath, scoped.Dir)
-	out := make([]*dagger.Container, len(p.Steps))
-	for i, st := range p.Steps {
+	var variants []*dagger.Container
+	for _, st := range p.Steps {
 		b := tool
 		for _, k := range SortedEnv(st.Env) {
 			b = b.WithEnvVariable(k, st.Env[k])
 		}
-		// A compile error is left to go build, which reports it as users
-		// know it.
-		out[i] = b.WithExec(st.Compile, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+		bin := b.WithExec(st.Args).File(st.Output)
+		variants = append(variants, Package(client, p, st.Platform, bin))
 	}
-	return out, nil
-}
-
-// HeadStart compiles every platform's packages while git is still being
-// read (the link needs the version, the compile does not), and calls
-// native once the platform the toolchain runs on is compiled, or cannot
-// be (native may be called more than once): the tests then find its
-// packages in the build cache. Errors are left to Go, which meets them
-// again.
-func HeadStart(ctx context.Context, client *dagger.Client, src *dagger.Directory, opts GoOptions, native func()) {
-	defer native()
-	p, err := newPlan(opts)
-	if err != nil {
-		return
+	hint := fmt.Sprintf("use a multi-platform base image (override the %q image) or drop these platforms", images.Runtime)
+	if err := CheckPlatforms(ctx, "base image "+p.BaseImage, hint, p.Steps, variants); err != nil {
+		return nil, err
 	}
-	compiled, err := compile(ctx, client, src, p, opts)
-	if err != nil {
-		return
-	}
-	host, err := client.DefaultPlatform(ctx)
-	if err != nil {
-		return
-	}
-	var wg sync.WaitGroup
-	for i, c := range compiled {
-		isNative := samePlatform(string(host), p.Steps[i].Platform)
-		wg.Go(func() {
-			_, _ = c.Sync(ctx)
-			if isNative {
-				native()
-			}
-		})
-	}
-	wg.Wait()
+	return variants, nil
 }
 
 // Package puts a binary onto the runtime base for one platform: non-root,

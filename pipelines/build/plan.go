@@ -62,12 +62,7 @@ type Step struct {
 	Platform Platform
 	Env      map[string]string // GOOS, GOARCH, CGO_ENABLED, ...
 	Args     []string          // the full go build command line
-	// Compile compiles what Args builds without linking it, into the
-	// build cache: it needs no git, so it runs while git is read, and Args
-	// is then a link. The same environment and flags make the same cache
-	// entries (-ldflags only reach the linker).
-	Compile []string
-	Output  string // binary path inside the toolchain container
+	Output   string            // binary path inside the toolchain container
 }
 
 // BinPath is where the binary lives in the runtime image.
@@ -78,36 +73,6 @@ const NonRootUser = "65532:65532"
 
 // NewPlan validates opts and computes the build.
 func NewPlan(opts GoOptions, git gitmeta.Info) (*Plan, error) {
-	p, err := newPlan(opts)
-	if err != nil {
-		return nil, err
-	}
-	if git.Commit == "" {
-		return nil, fmt.Errorf("no git commit for the build: paved labels every image with its commit; build from a git checkout")
-	}
-	version := opts.Version
-	if version == "" {
-		version = git.Version()
-	}
-	created := git.CommitTime.UTC().Format(time.RFC3339)
-	p.Version, p.Epoch, p.Labels = version, git.CommitTime.Unix(), Labels(git, version)
-	ldflags := []string{"-s", "-w",
-		"-X", "main.version=" + version,
-		"-X", "main.commit=" + git.Commit,
-		"-X", "main.date=" + created,
-	}
-	ldflags = append(ldflags, opts.Ldflags...)
-	for i := range p.Steps {
-		args := []string{"go", "build", "-ldflags=" + strings.Join(ldflags, " ")}
-		args = append(args, buildFlags(opts)...)
-		p.Steps[i].Args = append(args, "-o", p.Steps[i].Output, p.Main)
-	}
-	return p, nil
-}
-
-// newPlan is the part of the plan that needs no git: everything but the
-// version, the labels and the link flags (Step.Args).
-func newPlan(opts GoOptions) (*Plan, error) {
 	plats, err := ParsePlatforms(opts.Platforms)
 	if err != nil {
 		return nil, err
@@ -136,33 +101,39 @@ func newPlan(opts GoOptions) (*Plan, error) {
 			return nil, fmt.Errorf("build tag %q: give one tag per entry, without spaces or commas", tag)
 		}
 	}
+	if git.Commit == "" {
+		return nil, fmt.Errorf("no git commit for the build: paved labels every image with its commit; build from a git checkout")
+	}
+	version := opts.Version
+	if version == "" {
+		version = git.Version()
+	}
+	created := git.CommitTime.UTC().Format(time.RFC3339)
 	p := &Plan{
 		Dir: dir, Main: main, Binary: bin,
 		GoImage: imgs.Ref(images.Go), BaseImage: imgs.Ref(images.Runtime),
+		Version: version, Epoch: git.CommitTime.Unix(),
+		Labels: Labels(git, version),
 	}
+	ldflags := []string{"-s", "-w",
+		"-X", "main.version=" + version,
+		"-X", "main.commit=" + git.Commit,
+		"-X", "main.date=" + created,
+	}
+	ldflags = append(ldflags, opts.Ldflags...)
 	for _, pl := range plats {
 		env := pl.GoEnv()
 		env["CGO_ENABLED"] = "0"
-		// go list -export compiles every package main needs, as go build
-		// would, and links nothing
-		compile := append([]string{"go", "list", "-export", "-deps", "-f", "{{.ImportPath}}"}, buildFlags(opts)...)
-		p.Steps = append(p.Steps, Step{
-			Platform: pl, Env: env,
-			Compile: append(compile, main),
-			Output:  path.Join("/out", pl.OS, pl.Arch+pl.Variant, bin),
-		})
+		out := path.Join("/out", pl.OS, pl.Arch+pl.Variant, bin)
+		args := []string{"go", "build", "-ldflags=" + strings.Join(ldflags, " ")}
+		if len(opts.Tags) > 0 {
+			args = append(args, "-tags="+strings.Join(opts.Tags, ","))
+		}
+		args = append(args, opts.Flags...)
+		args = append(args, "-o", out, main)
+		p.Steps = append(p.Steps, Step{Platform: pl, Env: env, Args: args, Output: out})
 	}
 	return p, nil
-}
-
-// buildFlags are the flags go build and go list share: tags and the
-// user's own.
-func buildFlags(opts GoOptions) []string {
-	var out []string
-	if len(opts.Tags) > 0 {
-		out = append(out, "-tags="+strings.Join(opts.Tags, ","))
-	}
-	return append(out, opts.Flags...)
 }
 
 // SortedEnv returns env keys in a stable order.

@@ -11,8 +11,9 @@ import (
 // Stage is the native Go build stage.
 type Stage struct {
 	Opts GoOptions
-	// Compiled, when set, is signalled once the packages of the platform
-	// the toolchain runs on are compiled (see HeadStart).
+	// Compiled, when set, is signalled once the build is over: the build
+	// cache then holds the native platform's packages, which the tests
+	// would otherwise compile at the same time (see pipeline.Signal).
 	Compiled *pipeline.Signal
 }
 
@@ -21,44 +22,28 @@ func (Stage) String() string { return "build" }
 // Skip never skips: every later stage needs the image.
 func (Stage) Skip(*pipeline.State) (bool, string) { return false, "" }
 
-// Start compiles while git is read: Run then only links (HeadStart).
-func (s Stage) Start(ctx context.Context, st *pipeline.State) pipeline.Stage {
+// Prepare arms Compiled before the tests start; the build itself needs
+// git, read after that, so it runs in its turn.
+func (s Stage) Prepare(*pipeline.State) pipeline.Stage {
 	s.Compiled.Arm()
-	head := make(chan struct{})
-	go func() {
-		defer close(head)
-		HeadStart(ctx, st.Client, st.Source, s.options(st), s.Compiled.Done)
-	}()
-	return started{Stage: s, head: head}
+	return signalling{s}
 }
 
-// started is the build after Start: Run waits for the head start, then
-// links. Its time runs until the link is done.
-type started struct {
-	Stage
-	head chan struct{}
-}
+// signalling is the build that signals Compiled when it is over, passed
+// or failed, so the tests never wait in vain.
+type signalling struct{ Stage }
 
-func (s started) Run(ctx context.Context, st *pipeline.State) error {
-	select {
-	case <-s.head:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+func (s signalling) Run(ctx context.Context, st *pipeline.State) error {
+	defer s.Compiled.Done()
 	return s.Stage.Run(ctx, st)
-}
-
-func (s Stage) options(st *pipeline.State) GoOptions {
-	opts := s.Opts
-	if opts.Images == nil {
-		opts.Images = st.Images
-	}
-	return opts
 }
 
 // Run builds the variants and leaves them in the state.
 func (s Stage) Run(ctx context.Context, st *pipeline.State) error {
-	opts := s.options(st)
+	opts := s.Opts
+	if opts.Images == nil {
+		opts.Images = st.Images
+	}
 	p, err := NewPlan(opts, st.Git)
 	if err != nil {
 		return err

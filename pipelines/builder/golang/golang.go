@@ -53,9 +53,9 @@ func (Builder) Stages(o builder.Options) ([]pipeline.Stage, error) {
 	if _, err := test.Args(to); err != nil {
 		return nil, err
 	}
-	// The tests wait for the build to compile their platform's packages
-	// (not the race detector's, which are others): at once, both would
-	// compile them.
+	// The tests wait for the build: started at once, both compile the
+	// native platform's packages (the standard library on a cold cache)
+	// side by side. With -race the tests' packages are others.
 	compiled := pipeline.NewSignal()
 	after := compiled
 	if o.Race {
