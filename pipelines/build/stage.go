@@ -11,32 +11,12 @@ import (
 // Stage is the native Go build stage.
 type Stage struct {
 	Opts GoOptions
-	// Compiled, when set, is signalled once the build is over: the build
-	// cache then holds the native platform's packages, which the tests
-	// would otherwise compile at the same time (see pipeline.Signal).
-	Compiled *pipeline.Signal
 }
 
 func (Stage) String() string { return "build" }
 
 // Skip never skips: every later stage needs the image.
 func (Stage) Skip(*pipeline.State) (bool, string) { return false, "" }
-
-// Prepare arms Compiled before the tests start; the build itself needs
-// git, read after that, so it runs in its turn.
-func (s Stage) Prepare(*pipeline.State) pipeline.Stage {
-	s.Compiled.Arm()
-	return signalling{s}
-}
-
-// signalling is the build that signals Compiled when it is over, passed
-// or failed, so the tests never wait in vain.
-type signalling struct{ Stage }
-
-func (s signalling) Run(ctx context.Context, st *pipeline.State) error {
-	defer s.Compiled.Done()
-	return s.Stage.Run(ctx, st)
-}
 
 // Run builds the variants and leaves them in the state.
 func (s Stage) Run(ctx context.Context, st *pipeline.State) error {

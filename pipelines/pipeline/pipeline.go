@@ -44,15 +44,6 @@ type Starter interface {
 	Start(ctx context.Context, s *State) Stage
 }
 
-// Preparer is implemented by a stage that must prepare before the
-// Starters start, though its work runs in its turn: the build arms the
-// signal the tests wait for (see Signal). Prepare is called only for a
-// stage that will run, in the slice's order among the Starts, and the
-// returned stage runs in its place, timed from its turn.
-type Preparer interface {
-	Prepare(s *State) Stage
-}
-
 // Mandated is implemented by stages that platform policy requires (scan,
 // sign): skipping one is recorded as such and may be forbidden.
 type Mandated interface {
@@ -161,7 +152,7 @@ func (r *Started) Finish() error {
 		early := started[i]
 		if failed != nil {
 			rec.Status, rec.Reason = results.Skipped, "not run: an earlier stage failed"
-			if early != nil && early.span != nil {
+			if early != nil {
 				rec.Reason = "started early, result not used: an earlier stage failed"
 				early.span.End()
 			}
@@ -187,12 +178,9 @@ func (r *Started) Finish() error {
 			}
 		}
 		begin, run, sctx, span := s.now(), st, ctx, trace.Span(nil)
-		if early != nil && early.span != nil {
+		if early != nil {
 			begin, run, sctx, span = early.begin, early.stage, early.ctx, early.span
 		} else {
-			if early != nil {
-				run = early.stage // prepared: it runs now, like any other
-			}
 			// one named span per stage: Dagger's progress output shows it
 			sctx, span = dagger.Tracer().Start(ctx, "paved "+name)
 		}
@@ -219,8 +207,7 @@ func (r *Started) Finish() error {
 }
 
 // startedStage is a Starter's stage after Start: its span is open from the
-// start, so the engine's work shows under the stage's name. A Preparer's
-// stage after Prepare has no span: it is opened in its turn.
+// start, so the engine's work shows under the stage's name.
 type startedStage struct {
 	stage Stage
 	begin time.Time
@@ -233,18 +220,11 @@ type startedStage struct {
 func start(ctx context.Context, stages []Stage, s *State) []*startedStage {
 	out := make([]*startedStage, len(stages))
 	for i, st := range stages {
-		if s.Skip[st.String()] {
+		sr, ok := st.(Starter)
+		if !ok || s.Skip[st.String()] {
 			continue
 		}
 		if skip, _ := st.Skip(s); skip {
-			continue
-		}
-		if p, ok := st.(Preparer); ok {
-			out[i] = &startedStage{stage: p.Prepare(s)}
-			continue
-		}
-		sr, ok := st.(Starter)
-		if !ok {
 			continue
 		}
 		sctx, span := dagger.Tracer().Start(ctx, "paved "+st.String())

@@ -10,9 +10,6 @@ import (
 // state.
 type Stage struct {
 	Opts Options
-	// After, when armed, is waited for before the tests start: the
-	// build's compile of the packages the tests share with it.
-	After *pipeline.Signal
 }
 
 func (Stage) String() string { return "test" }
@@ -33,13 +30,7 @@ func (s Stage) Run(ctx context.Context, st *pipeline.State) error {
 // source, not the build.
 func (s Stage) Start(ctx context.Context, st *pipeline.State) pipeline.Stage {
 	opts := s.options(st)
-	wait := s.After.Armed()
 	return pipeline.Early(ctx, st, s, func(ctx context.Context) (*Result, error) {
-		if wait {
-			if err := s.After.Wait(ctx); err != nil {
-				return nil, err
-			}
-		}
 		return Go(ctx, st.Client, st.Source, opts)
 	}, record)
 }

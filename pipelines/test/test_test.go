@@ -177,7 +177,12 @@ func TestQueryGoTestSharesToolchainAndWritesReports(t *testing.T) {
 	client, conn := daggertest.New(t,
 		daggertest.On("exitCode", 1),
 		daggertest.On("exists", true),
-		coverageAnswer(r),
+		func(l daggertest.Leaf) (any, bool) {
+			if l.Name() == "contents" && strings.Contains(l.Arg(-2, "path"), "coverage.out") {
+				return string(r.profile), true
+			}
+			return nil, false
+		},
 		daggertest.OnPath(string(r.json), "file", "contents"),
 	)
 	res, err := Go(t.Context(), client, client.Directory(), Options{Race: true})

@@ -53,17 +53,9 @@ func (Builder) Stages(o builder.Options) ([]pipeline.Stage, error) {
 	if _, err := test.Args(to); err != nil {
 		return nil, err
 	}
-	// The tests wait for the build: started at once, both compile the
-	// native platform's packages (the standard library on a cold cache)
-	// side by side. With -race the tests' packages are others.
-	compiled := pipeline.NewSignal()
-	after := compiled
-	if o.Race {
-		after = nil
-	}
 	return []pipeline.Stage{
-		build.Stage{Opts: bo, Compiled: compiled},
+		build.Stage{Opts: bo},
 		test.LintStage{Opts: test.LintOptions{Dir: o.Dir, Env: o.Env, Netrc: o.Netrc, Images: o.Images}, Enabled: o.Lint},
-		test.Stage{Opts: to, After: after},
+		test.Stage{Opts: to},
 	}, nil
 }
