@@ -5,6 +5,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -17,8 +18,12 @@ import (
 	"github.com/paved-ci/paved/pipelines/images"
 )
 
-// GitInfo reads git metadata from the source inside the toolchain
-// container with the same script the host uses (gitmeta.Script).
+// GitInfo reads git metadata from the source: gitmeta.Script's answer,
+// in two parts that an edit in the work tree does not both re-run. The
+// history (commit, time, tags) comes from a toolchain container with only
+// .git mounted, which the engine keeps cached until .git changes; whether
+// tracked files changed comes from the engine's own view of the work tree
+// (Directory.asGit), without a container (see Dirty).
 func GitInfo(ctx context.Context, client *dagger.Client, src *dagger.Directory, imgs *images.Set) (gitmeta.Info, error) {
 	ok, err := src.Exists(ctx, ".git")
 	if err != nil {
@@ -27,16 +32,71 @@ func GitInfo(ctx context.Context, client *dagger.Client, src *dagger.Directory, 
 	if !ok {
 		return gitmeta.Info{}, fmt.Errorf("source has no .git: paved reads the commit, its time and tags from git. Pass the repository root (dagger call ... --source=.) so .git comes along, or set --version and --commit explicitly")
 	}
-	out, err := client.Container().
-		From(imgs.Ref(images.Go)).
+	isDir, err := src.Exists(ctx, ".git", dagger.DirectoryExistsOpts{ExpectedType: dagger.ExistsTypeDirectoryType})
+	if err != nil {
+		return gitmeta.Info{}, fmt.Errorf("checking the source for .git: %w", err)
+	}
+	if !isDir {
+		return gitmeta.Info{}, fmt.Errorf("the source's .git is a file (a git worktree or submodule), whose history lives outside the source: pass the main checkout as --source, or set --version and --commit explicitly")
+	}
+	tool := client.Container().From(imgs.Ref(images.Go)).WithWorkdir(gotool.SrcPath)
+	var (
+		in       gitmeta.Info
+		dirty    bool
+		errGit   error
+		errDirty error
+		wg       sync.WaitGroup
+	)
+	wg.Go(func() {
+		out, err := tool.
+			WithMountedDirectory(path.Join(gotool.SrcPath, ".git"), src.Directory(".git")).
+			WithExec([]string{"sh", "-c", gitmeta.HistoryScript}).
+			Stdout(ctx)
+		if err != nil {
+			errGit = fmt.Errorf("reading git metadata from the source: %w", err)
+			return
+		}
+		in, errGit = gitmeta.Parse([]byte(out))
+	})
+	wg.Go(func() { dirty, errDirty = Dirty(ctx, src, tool) })
+	wg.Wait()
+	if err := errors.Join(errGit, errDirty); err != nil {
+		return gitmeta.Info{}, err
+	}
+	in.Dirty = dirty
+	return in, nil
+}
+
+// Dirty reports whether tracked files in src differ from its HEAD, as
+// gitmeta.DirtyScript does. The engine tells most trees apart without a
+// container: no uncommitted change, or a changed or removed file, settle
+// it. Only new files are ambiguous (untracked ones do not count, staged
+// ones do), and then, or if the engine cannot answer, DirtyScript runs in
+// tool with the whole source mounted.
+func Dirty(ctx context.Context, src *dagger.Directory, tool *dagger.Container) (bool, error) {
+	changes := src.AsGit().Uncommitted()
+	if empty, err := changes.IsEmpty(ctx); err == nil && empty {
+		return false, nil
+	}
+	modified, errM := changes.ModifiedPaths(ctx)
+	removed, errR := changes.RemovedPaths(ctx)
+	if errM == nil && errR == nil && len(modified)+len(removed) > 0 {
+		return true, nil
+	}
+	out, err := tool.
 		WithMountedDirectory(gotool.SrcPath, src).
-		WithWorkdir(gotool.SrcPath).
-		WithExec([]string{"sh", "-c", gitmeta.Script}).
+		WithExec([]string{"sh", "-c", gitmeta.DirtyScript}).
 		Stdout(ctx)
 	if err != nil {
-		return gitmeta.Info{}, fmt.Errorf("reading git metadata from the source: %w", err)
+		return false, fmt.Errorf("reading the work tree's state with git status: %w", err)
 	}
-	return gitmeta.Parse([]byte(out))
+	switch strings.TrimSpace(out) {
+	case "dirty=true":
+		return true, nil
+	case "dirty=false":
+		return false, nil
+	}
+	return false, fmt.Errorf("git status: unexpected answer %q (want dirty=true or dirty=false)", out)
 }
 
 // CheckGoSource fails with a clear message when the source is not a Go

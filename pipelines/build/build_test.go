@@ -144,21 +144,93 @@ func TestQueryMissingGoModOrMainPackageIsAClearError(t *testing.T) {
 	}
 }
 
-func TestQueryGitInfoRunsTheSharedScriptAndParsesIt(t *testing.T) {
-	out := "commit=" + testGit.Commit + "\ntime=1767225600\nbranch=main\nexact=v1.4.2 \ntags=v1.4.2 \ndescribe=v1.4.2-0-g0123456\ndirty=false\nshallow=false\nremote=https://github.com/acme/hello.git\n"
-	client, conn := daggertest.New(t, existsAnswer(), daggertest.On("stdout", out))
-	in, err := GitInfo(t.Context(), client, client.Directory(), images.MustDefault())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in.Commit != testGit.Commit || in.Version() != "1.4.2" || in.Branch != "main" {
-		t.Errorf("parsed %+v", in)
-	}
-	conn.AssertQueried(t, `withExec(args:["sh","-c",`, `safe.directory`)
+// historyOut is what gitmeta.HistoryScript prints for testGit.
+const historyOut = "commit=" + "0123456789abcdef0123456789abcdef01234567" + "\ntime=1767225600\nbranch=main\nexact=v1.4.2 \ntags=v1.4.2 \ndescribe=v1.4.2-0-g0123456\nshallow=false\nremote=https://github.com/acme/hello.git\n"
 
-	client, _ = daggertest.New(t, existsAnswer(".git"))
+// gitAnswers answers the history script with historyOut, git status with
+// status, and the engine's view of the work tree with changes (nil: the
+// engine fails to answer).
+func gitAnswers(status string, changes map[string]any) daggertest.Answer {
+	return func(l daggertest.Leaf) (any, bool) {
+		switch l.Name() {
+		case "stdout":
+			if strings.Contains(l.Query, "status --porcelain") {
+				return status, true
+			}
+			return historyOut, true
+		case "isEmpty", "modifiedPaths", "removedPaths":
+			if changes == nil {
+				return daggertest.ErrorAnswer{Message: "git: not a repository"}, true
+			}
+			return changes[l.Name()], true
+		}
+		return nil, false
+	}
+}
+
+// The history is read with only .git mounted (cached across edits of the
+// work tree); the engine says whether tracked files changed, and git status
+// runs only when it cannot tell: new files alone, or no answer.
+func TestQueryGitInfoReadsHistoryFromGitAloneAndDirtyFromTheEngine(t *testing.T) {
+	none := []any{}
+	cases := []struct {
+		name      string
+		changes   map[string]any
+		status    string
+		dirty     bool
+		runStatus bool
+	}{
+		{"clean", map[string]any{"isEmpty": true}, "", false, false},
+		{"a tracked file changed", map[string]any{"isEmpty": false, "modifiedPaths": []any{"cmd/hello/main.go"}, "removedPaths": none}, "", true, false},
+		{"a tracked file removed", map[string]any{"isEmpty": false, "modifiedPaths": none, "removedPaths": []any{"README.md"}}, "", true, false},
+		{"only an untracked file", map[string]any{"isEmpty": false, "modifiedPaths": none, "removedPaths": none}, "dirty=false\n", false, true},
+		{"only a staged new file", map[string]any{"isEmpty": false, "modifiedPaths": none, "removedPaths": none}, "dirty=true\n", true, true},
+		{"the engine cannot tell", nil, "dirty=true\n", true, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			client, conn := daggertest.New(t, existsAnswer(), gitAnswers(c.status, c.changes))
+			in, err := GitInfo(t.Context(), client, client.Directory(), images.MustDefault())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.Commit != testGit.Commit || in.Branch != "main" || in.Dirty != c.dirty {
+				t.Errorf("parsed %+v, want dirty=%v", in, c.dirty)
+			}
+			want := "1.4.2"
+			if c.dirty {
+				want += "-dirty"
+			}
+			if in.Version() != want {
+				t.Errorf("version %q, want %q", in.Version(), want)
+			}
+			// only .git is mounted for the history
+			conn.AssertQueried(t, `withMountedDirectory(path:"/src/.git", source:"id`, `directory(path:\".git\")`, `commit=$(g rev-parse --verify HEAD)`)
+			conn.AssertQueried(t, `asGit{uncommitted{isEmpty}}`)
+			if c.runStatus {
+				conn.AssertQueried(t, `withMountedDirectory(path:"/src", source:"id`, `status --porcelain --untracked-files=no`)
+			} else {
+				conn.AssertNotQueried(t, `status --porcelain`)
+			}
+		})
+	}
+}
+
+func TestQueryGitInfoRefusesASourceWithoutAGitFolder(t *testing.T) {
+	client, _ := daggertest.New(t, existsAnswer(".git"))
 	if _, err := GitInfo(t.Context(), client, client.Directory(), images.MustDefault()); err == nil || !strings.Contains(err.Error(), "no .git") {
 		t.Errorf("no .git: %v", err)
+	}
+	// a worktree's .git is a file: exists, but not as a folder
+	file := func(l daggertest.Leaf) (any, bool) {
+		if l.Name() == "exists" && strings.Contains(l.Query, "DIRECTORY_TYPE") {
+			return false, true
+		}
+		return nil, false
+	}
+	client, _ = daggertest.New(t, file, existsAnswer())
+	if _, err := GitInfo(t.Context(), client, client.Directory(), images.MustDefault()); err == nil || !strings.Contains(err.Error(), "is a file") {
+		t.Errorf(".git file: %v", err)
 	}
 }
 

@@ -39,7 +39,13 @@ type Info struct {
 // Script prints Info as key=value lines for the repository in the current
 // directory. It needs only git and a POSIX shell; safe.directory is set for
 // the call so a tree owned by another user (as in a container) is read.
-const Script = `set -eu
+// It is HistoryScript then DirtyScript.
+const Script = HistoryScript + DirtyScript
+
+// HistoryScript prints every line of Script that .git alone answers: all
+// but dirty. With only .git mounted, an edit in the work tree does not
+// change its input, so the engine keeps its run cached.
+const HistoryScript = `set -eu
 g() { git -c safe.directory='*' "$@"; }
 g rev-parse --is-inside-work-tree >/dev/null
 commit=$(g rev-parse --verify HEAD)
@@ -50,9 +56,13 @@ echo "branch=$(g symbolic-ref -q --short HEAD || true)"
 echo "exact=$(g tag --points-at HEAD --list 'v*' | tr '\n' ' ')"
 echo "tags=$(g tag --list 'v*' | tr '\n' ' ')"
 echo "describe=$(g describe --tags --long --match 'v[0-9]*' 2>/dev/null || true)"
-if [ -z "$(g status --porcelain --untracked-files=no)" ]; then echo dirty=false; else echo dirty=true; fi
 echo "shallow=$(g rev-parse --is-shallow-repository)"
 echo "remote=$(g config --get remote.origin.url || true)"
+`
+
+// DirtyScript prints the dirty line: whether tracked files differ from
+// HEAD (untracked files do not count). It needs the work tree.
+const DirtyScript = `if [ -z "$(git -c safe.directory='*' status --porcelain --untracked-files=no)" ]; then echo dirty=false; else echo dirty=true; fi
 `
 
 // Read runs Script in dir with the host's git.

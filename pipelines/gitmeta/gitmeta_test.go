@@ -2,7 +2,9 @@ package gitmeta_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +145,62 @@ func TestSemverPrecedence(t *testing.T) {
 	}
 	if got := gitmeta.HighestSemver([]string{"v1.1.9", "latest", "v1.2.0", "v1.3.0-rc.1"}); got != "v1.3.0-rc.1" {
 		t.Errorf("highest = %q", got)
+	}
+}
+
+// The pipeline runs HistoryScript with only .git mounted: it must give
+// every line Script gives on the whole checkout, dirty aside. A staged new
+// file counts as a change, an untracked one does not: the engine's view of
+// the work tree cannot tell the two apart, so build.Dirty asks git then.
+func TestHistoryScriptOnGitAloneAgreesWithTheCheckout(t *testing.T) {
+	r := gittest.New(t)
+	r.Commit("main.go", "package main\n")
+	r.Git("tag", "v1.2.0")
+	r.Commit("a.txt", "a")
+	r.Git("remote", "add", "origin", "https://github.com/acme/app.git")
+	full, err := gitmeta.Read(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// .git alone, as the container mounts it
+	only := t.TempDir()
+	if err := os.CopyFS(filepath.Join(only, ".git"), os.DirFS(filepath.Join(r.Dir, ".git"))); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", gitmeta.HistoryScript)
+	cmd.Dir = only
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("history script on .git alone: %v", err)
+	}
+	if strings.Contains(string(out), "dirty=") {
+		t.Error("the history script answers dirty, which needs the work tree")
+	}
+	hist, err := gitmeta.Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(hist, full) {
+		t.Errorf("on .git alone:\n%+v\non the checkout:\n%+v", hist, full)
+	}
+
+	dirty := func() bool {
+		t.Helper()
+		cmd := exec.Command("sh", "-c", gitmeta.DirtyScript)
+		cmd.Dir = r.Dir
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out)) == "dirty=true"
+	}
+	os.WriteFile(filepath.Join(r.Dir, "new.go"), []byte("package main\n"), 0o644)
+	if dirty() {
+		t.Error("an untracked file made the tree dirty")
+	}
+	r.Git("add", "new.go")
+	if !dirty() {
+		t.Error("a staged new file did not make the tree dirty")
 	}
 }

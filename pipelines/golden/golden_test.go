@@ -111,6 +111,8 @@ func answers(t *testing.T, exceptions ...bool) []daggertest.Answer {
 			return nil, false
 		},
 		daggertest.On("exitCode", 0),
+		// a clean work tree, as gitOut says
+		daggertest.On("isEmpty", true),
 		func(l daggertest.Leaf) (any, bool) {
 			if l.Name() != "stdout" {
 				return nil, false
