@@ -23,21 +23,17 @@ import (
 // history (commit, time, tags) comes from a toolchain container with only
 // .git mounted, which the engine keeps cached until .git changes; whether
 // tracked files changed comes from the engine's own view of the work tree
-// (Directory.asGit), without a container (see Dirty).
+// (Directory.asGit), without a container (see workTreeDirty).
 func GitInfo(ctx context.Context, client *dagger.Client, src *dagger.Directory, imgs *images.Set) (gitmeta.Info, error) {
-	ok, err := src.Exists(ctx, ".git")
-	if err != nil {
-		return gitmeta.Info{}, fmt.Errorf("checking the source for .git: %w", err)
-	}
-	if !ok {
-		return gitmeta.Info{}, fmt.Errorf("source has no .git: paved reads the commit, its time and tags from git. Pass the repository root (dagger call ... --source=.) so .git comes along, or set --version and --commit explicitly")
-	}
 	isDir, err := src.Exists(ctx, ".git", dagger.DirectoryExistsOpts{ExpectedType: dagger.ExistsTypeDirectoryType})
 	if err != nil {
 		return gitmeta.Info{}, fmt.Errorf("checking the source for .git: %w", err)
 	}
 	if !isDir {
-		return gitmeta.Info{}, fmt.Errorf("the source's .git is a file (a git worktree or submodule), whose history lives outside the source: pass the main checkout as --source, or set --version and --commit explicitly")
+		if file, err := src.Exists(ctx, ".git"); err == nil && file {
+			return gitmeta.Info{}, fmt.Errorf("the source's .git is a file (a git worktree or submodule), whose history lives outside the source: pass the main checkout as --source, or set --version and --commit explicitly")
+		}
+		return gitmeta.Info{}, fmt.Errorf("source has no .git: paved reads the commit, its time and tags from git. Pass the repository root (dagger call ... --source=.) so .git comes along, or set --version and --commit explicitly")
 	}
 	tool := client.Container().From(imgs.Ref(images.Go)).WithWorkdir(gotool.SrcPath)
 	var (
@@ -58,7 +54,7 @@ func GitInfo(ctx context.Context, client *dagger.Client, src *dagger.Directory, 
 		}
 		in, errGit = gitmeta.Parse([]byte(out))
 	})
-	wg.Go(func() { dirty, errDirty = Dirty(ctx, src, tool) })
+	wg.Go(func() { dirty, errDirty = workTreeDirty(ctx, src, tool) })
 	wg.Wait()
 	if err := errors.Join(errGit, errDirty); err != nil {
 		return gitmeta.Info{}, err
@@ -67,21 +63,23 @@ func GitInfo(ctx context.Context, client *dagger.Client, src *dagger.Directory, 
 	return in, nil
 }
 
-// Dirty reports whether tracked files in src differ from its HEAD, as
-// gitmeta.DirtyScript does. The engine tells most trees apart without a
-// container: no uncommitted change, or a changed or removed file, settle
-// it. Only new files are ambiguous (untracked ones do not count, staged
-// ones do), and then, or if the engine cannot answer, DirtyScript runs in
-// tool with the whole source mounted.
-func Dirty(ctx context.Context, src *dagger.Directory, tool *dagger.Container) (bool, error) {
+// workTreeDirty reports whether tracked files in src differ from its
+// HEAD, as gitmeta.DirtyScript does. The engine tells most trees apart
+// without a container: no uncommitted change, or a changed or removed
+// file, settle it. Only new files are ambiguous (untracked ones do not
+// count, staged ones do), and then, or if the engine cannot answer,
+// DirtyScript runs in tool with the whole source mounted.
+func workTreeDirty(ctx context.Context, src *dagger.Directory, tool *dagger.Container) (bool, error) {
 	changes := src.AsGit().Uncommitted()
-	if empty, err := changes.IsEmpty(ctx); err == nil && empty {
-		return false, nil
-	}
-	modified, errM := changes.ModifiedPaths(ctx)
-	removed, errR := changes.RemovedPaths(ctx)
-	if errM == nil && errR == nil && len(modified)+len(removed) > 0 {
-		return true, nil
+	if empty, err := changes.IsEmpty(ctx); err == nil {
+		if empty {
+			return false, nil
+		}
+		modified, errM := changes.ModifiedPaths(ctx)
+		removed, errR := changes.RemovedPaths(ctx)
+		if errM == nil && errR == nil && len(modified)+len(removed) > 0 {
+			return true, nil
+		}
 	}
 	out, err := tool.
 		WithMountedDirectory(gotool.SrcPath, src).

@@ -145,7 +145,7 @@ func TestQueryMissingGoModOrMainPackageIsAClearError(t *testing.T) {
 }
 
 // historyOut is what gitmeta.HistoryScript prints for testGit.
-const historyOut = "commit=" + "0123456789abcdef0123456789abcdef01234567" + "\ntime=1767225600\nbranch=main\nexact=v1.4.2 \ntags=v1.4.2 \ndescribe=v1.4.2-0-g0123456\nshallow=false\nremote=https://github.com/acme/hello.git\n"
+const historyOut = "commit=0123456789abcdef0123456789abcdef01234567\ntime=1767225600\nbranch=main\nexact=v1.4.2 \ntags=v1.4.2 \ndescribe=v1.4.2-0-g0123456\nshallow=false\nremote=https://github.com/acme/hello.git\n"
 
 // gitAnswers answers the history script with historyOut, git status with
 // status, and the engine's view of the work tree with changes (nil: the
